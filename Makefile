@@ -1,0 +1,108 @@
+# ngx_faas: build, test and run.  See README.md.
+
+CC       ?= cc
+BUILD    ?= build
+NGINX_SRC ?= /usr/share/nginx/src
+NGINX_BIN ?= /usr/sbin/nginx
+
+WARN     = -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu99 -Iengine -fPIC
+
+ENGINE_SRCS = $(wildcard engine/*.c)
+ENGINE_HDRS = $(wildcard engine/*.h)
+ENGINE_OBJS = $(ENGINE_SRCS:engine/%.c=$(BUILD)/engine/%.o)
+ENGINE_LIB  = $(BUILD)/engine/libfaas.a
+ENGINE_LIBS = -lyaml
+
+MODULE_SRCS = $(wildcard ngx_faas_module/*.c) $(wildcard ngx_faas_module/*.h)
+MODULE      = $(BUILD)/modules/ngx_http_faas_module.so
+
+FAASD       = $(BUILD)/bin/faasd
+FAASD_SRCS  = $(wildcard faasd/*.c)
+
+UNIT_SRCS   = $(wildcard engine/test/test_*.c)
+UNIT_BINS   = $(UNIT_SRCS:engine/test/%.c=$(BUILD)/test/%)
+
+FUZZ_SRCS   = $(wildcard engine/fuzz/fuzz_*.c)
+FUZZ_BINS   = $(FUZZ_SRCS:engine/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 10
+
+.PHONY: all setup build module engine faasd runtime unit fuzz \
+        test test-unit test-runtime test-integration run bench clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: engine module faasd runtime
+
+engine: $(ENGINE_LIB)
+
+$(BUILD)/engine/%.o: engine/%.c $(ENGINE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(ENGINE_LIB): $(ENGINE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# The module is built --with-compat against Debian's nginx-dev tree, copied
+# so that configure may write beside it.
+module: $(MODULE)
+
+$(MODULE): config $(MODULE_SRCS) $(ENGINE_SRCS) $(ENGINE_HDRS)
+	@scripts/build-module $(NGINX_SRC) $(BUILD)
+
+faasd: $(FAASD)
+
+$(FAASD): $(FAASD_SRCS) $(ENGINE_LIB) $(ENGINE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) \
+	    -DFAASD_DEFAULT_RUNTIME='"$(abspath runtime/node/bin/faas-worker.js)"' \
+	    -o $@ $(FAASD_SRCS) $(ENGINE_LIB) $(ENGINE_LIBS)
+
+runtime:
+	@node --version >/dev/null
+
+$(BUILD)/test/%: engine/test/%.c engine/test/unit.h $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -o $@ $< $(ENGINE_SRCS) $(ENGINE_LIBS)
+
+unit: $(UNIT_BINS)
+
+test-unit: unit
+	@set -e; for t in $(UNIT_BINS); do echo "# $$t"; $$t; done
+
+$(BUILD)/fuzz/%: engine/fuzz/%.c $(ENGINE_SRCS) $(ENGINE_HDRS)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -Iengine -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(ENGINE_SRCS) $(ENGINE_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+	    n=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$n; \
+	    echo "# $$n for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	        $(BUILD)/corpus/$$n engine/fuzz/corpus/$$n 2>&1 | tail -n 1; \
+	done
+
+test-runtime:
+	cd runtime/node && node --test test/
+
+test-integration: build
+	NGX_FAAS_BUILD=$(abspath $(BUILD)) NGINX_BIN=$(NGINX_BIN) \
+	    prove -j2 -It/lib t/
+
+test: setup build test-unit test-runtime fuzz test-integration
+
+run: setup build
+	@scripts/run-demo
+
+bench: setup build
+	@bench/run
+
+clean:
+	rm -rf $(BUILD)

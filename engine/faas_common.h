@@ -1,0 +1,70 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * Shared definitions of the ngx_faas engine: plain C, no nginx types,
+ * used by the nginx module, faasd and faasctl alike.
+ */
+
+#ifndef FAAS_COMMON_H_INCLUDED
+#define FAAS_COMMON_H_INCLUDED
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define FAAS_OK          0
+#define FAAS_ERROR      -1
+#define FAAS_AGAIN      -2
+
+
+/* HTTP methods as a bit set; a route holds the set it accepts */
+#define FAAS_METHOD_GET      0x0001
+#define FAAS_METHOD_HEAD     0x0002
+#define FAAS_METHOD_POST     0x0004
+#define FAAS_METHOD_PUT      0x0008
+#define FAAS_METHOD_DELETE   0x0010
+#define FAAS_METHOD_PATCH    0x0020
+#define FAAS_METHOD_OPTIONS  0x0040
+
+/* what "any" / "all" / a missing method means in Midway: no OPTIONS */
+#define FAAS_METHODS_ANY     (FAAS_METHOD_GET|FAAS_METHOD_HEAD          \
+                              |FAAS_METHOD_POST|FAAS_METHOD_PUT         \
+                              |FAAS_METHOD_DELETE|FAAS_METHOD_PATCH)
+
+#define FAAS_METHODS_IDEMPOTENT (FAAS_METHOD_GET|FAAS_METHOD_HEAD        \
+                                 |FAAS_METHOD_PUT|FAAS_METHOD_DELETE     \
+                                 |FAAS_METHOD_OPTIONS)
+
+
+/*
+ * An error with the place it comes from.  "file" points to memory owned
+ * by whoever set it (a manifest's path); line and column are 1-based,
+ * 0 when unknown.
+ */
+typedef struct {
+    const char  *file;
+    unsigned     line;
+    unsigned     column;
+    char         msg[256];
+} faas_error_t;
+
+
+void faas_error_set(faas_error_t *err, const char *file, unsigned line,
+    unsigned column, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* "file:line:column: msg" (the parts that are known) into buf */
+size_t faas_error_format(const faas_error_t *err, char *buf, size_t size);
+
+/* "GET" -> FAAS_METHOD_GET, case-insensitive; 0 when unknown */
+unsigned faas_method_parse(const char *name, size_t len);
+
+/* "GET, HEAD, POST" for an Allow header; returns the length written */
+size_t faas_methods_format(unsigned methods, char *buf, size_t size);
+
+
+#endif /* FAAS_COMMON_H_INCLUDED */

@@ -1,0 +1,103 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * The f.yml manifest model (Midway Serverless format) and its loader.
+ */
+
+#ifndef FAAS_MANIFEST_H_INCLUDED
+#define FAAS_MANIFEST_H_INCLUDED
+
+
+#include "faas_common.h"
+
+
+#define FAAS_FUNCTION_NAME_MAX   64
+#define FAAS_INSTANCES_MAX       64
+
+
+typedef struct {
+    char        *key;
+    char        *value;
+} faas_kv_t;
+
+
+typedef struct {
+    char        *path;          /* "/api/users/:id"; a catch-all when
+                                   missing */
+    unsigned     methods;       /* FAAS_METHOD_* set */
+    unsigned     line;          /* where the event is declared */
+    unsigned     column;
+} faas_http_event_t;
+
+
+typedef struct {
+    char               *name;          /* key under "functions" */
+    char               *handler;       /* "index.handler" by default */
+    char               *initializer;   /* NULL when not set */
+    char               *runtime;       /* from function, else provider */
+
+    /* 0 means "not set" for the four below; callers apply defaults */
+    unsigned            timeout_ms;        /* f.yml gives seconds */
+    unsigned            init_timeout_ms;
+    unsigned            memory_mb;
+    unsigned            concurrency;
+
+    unsigned            instances;     /* ngx_faas extension, 1 by default */
+
+    faas_kv_t          *env;           /* provider's, then function's over */
+    size_t              nenv;
+
+    faas_http_event_t  *events;
+    size_t              nevents;
+
+    unsigned            line;
+    unsigned            column;
+} faas_function_t;
+
+
+typedef struct {
+    char               *file;          /* the path it was loaded from */
+    char               *dir;           /* its directory: the code root */
+    char               *service;       /* service or service.name */
+
+    faas_function_t    *functions;
+    size_t              nfunctions;
+} faas_manifest_t;
+
+
+/*
+ * Looks up ${env.NAME}; returns NULL when unset, in which case the text
+ * is left as it is (Midway does the same).
+ */
+typedef const char *(*faas_getenv_pt)(const char *name, void *data);
+
+
+/*
+ * Parses a manifest held in memory.  "file" names it in errors and becomes
+ * m->file.  On failure returns FAAS_ERROR with err set to
+ * file:line:column and a message a person understands; nothing is leaked.
+ */
+int faas_manifest_parse(const char *file, const char *text, size_t len,
+    faas_getenv_pt getenv_fn, void *getenv_data, faas_manifest_t **out,
+    faas_error_t *err);
+
+/* reads the file and parses it, with the process environment */
+int faas_manifest_load(const char *path, faas_manifest_t **out,
+    faas_error_t *err);
+
+void faas_manifest_free(faas_manifest_t *m);
+
+/* finds a function by name in a set of manifests; NULL when absent */
+const faas_function_t *faas_manifest_find(faas_manifest_t *const *manifests,
+    size_t n, const char *name, const faas_manifest_t **owner);
+
+/*
+ * Checks a set of manifests together: function names unique across all
+ * of them, and no two routes with the same path and an overlapping method
+ * set.  Reports the second place with a reference to the first.
+ */
+int faas_manifests_check(faas_manifest_t *const *manifests, size_t n,
+    faas_error_t *err);
+
+
+#endif /* FAAS_MANIFEST_H_INCLUDED */

@@ -1,0 +1,341 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * The content handler: matches the request against the compiled routes,
+ * answers 404 and 405 itself, and hands a match to the upstream.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_faas_module.h"
+
+
+static unsigned ngx_http_faas_method(ngx_http_request_t *r);
+static ngx_int_t ngx_http_faas_trace_id(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx);
+static ngx_int_t ngx_http_faas_not_found(ngx_http_request_t *r);
+static ngx_int_t ngx_http_faas_not_allowed(ngx_http_request_t *r,
+    unsigned allowed);
+static ngx_int_t ngx_http_faas_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *body, size_t len);
+
+
+static ngx_str_t  ngx_http_faas_method_names[] = {
+    ngx_string("GET"),
+    ngx_string("HEAD"),
+    ngx_string("POST"),
+    ngx_string("PUT"),
+    ngx_string("DELETE"),
+    ngx_string("PATCH"),
+    ngx_string("OPTIONS"),
+};
+
+
+ngx_int_t
+ngx_http_faas_handler(ngx_http_request_t *r)
+{
+    int                         rc;
+    unsigned                    method;
+    ngx_http_faas_ctx_t        *ctx;
+    ngx_http_faas_srv_conf_t   *fscf;
+    ngx_http_faas_loc_conf_t   *flcf;
+
+    flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+
+    if (flcf->function) {
+        ctx->function = flcf->function;
+        ctx->route = r->uri;
+
+    } else {
+        fscf = ngx_http_get_module_srv_conf(r, ngx_http_faas_module);
+        method = ngx_http_faas_method(r);
+
+        rc = faas_router_match(fscf->router, method, (char *) r->uri.data,
+                               r->uri.len, &ctx->match);
+
+        if (rc == FAAS_MATCH_NOT_FOUND) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "faas: no route for \"%V\"", &r->uri);
+            return ngx_http_faas_not_found(r);
+        }
+
+        if (rc == FAAS_MATCH_METHOD || method == 0) {
+            return ngx_http_faas_not_allowed(r, ctx->match.allowed);
+        }
+
+        ctx->function = ctx->match.data;
+        ctx->route.data = (u_char *) ctx->match.pattern;
+        ctx->route.len = ngx_strlen(ctx->match.pattern);
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_faas_module);
+
+    if (ngx_http_faas_trace_id(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas: \"%V\" -> function \"%V\" route \"%V\"",
+                   &r->uri, &ctx->function->name, &ctx->route);
+
+    return ngx_http_faas_upstream_start(r, ctx);
+}
+
+
+static unsigned
+ngx_http_faas_method(ngx_http_request_t *r)
+{
+    switch (r->method) {
+    case NGX_HTTP_GET:
+        return FAAS_METHOD_GET;
+    case NGX_HTTP_HEAD:
+        return FAAS_METHOD_HEAD;
+    case NGX_HTTP_POST:
+        return FAAS_METHOD_POST;
+    case NGX_HTTP_PUT:
+        return FAAS_METHOD_PUT;
+    case NGX_HTTP_DELETE:
+        return FAAS_METHOD_DELETE;
+    case NGX_HTTP_PATCH:
+        return FAAS_METHOD_PATCH;
+    case NGX_HTTP_OPTIONS:
+        return FAAS_METHOD_OPTIONS;
+    default:
+        return 0;
+    }
+}
+
+
+/*
+ * The trace id is the client's X-Request-Id when it is short and plain,
+ * so that a caller's id follows the request through; nginx's own
+ * $request_id otherwise.
+ */
+
+static ngx_int_t
+ngx_http_faas_trace_id(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
+{
+    u_char                     *p;
+    ngx_uint_t                  i;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
+    ngx_http_variable_value_t  *vv;
+    ngx_http_faas_main_conf_t  *fmcf;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != sizeof("X-Request-Id") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "X-Request-Id",
+                               sizeof("X-Request-Id") - 1) != 0)
+        {
+            continue;
+        }
+
+        if (h[i].value.len == 0
+            || h[i].value.len > NGX_HTTP_FAAS_TRACE_ID_MAX)
+        {
+            break;
+        }
+
+        for (p = h[i].value.data; p < h[i].value.data + h[i].value.len; p++) {
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                  || (*p >= '0' && *p <= '9')
+                  || *p == '-' || *p == '_' || *p == '.'))
+            {
+                break;
+            }
+        }
+
+        if (p == h[i].value.data + h[i].value.len) {
+            ctx->trace_id = h[i].value;
+        }
+
+        break;
+    }
+
+    if (ctx->trace_id.len == 0) {
+        fmcf = ngx_http_get_module_main_conf(r, ngx_http_faas_module);
+
+        vv = ngx_http_get_indexed_variable(r, fmcf->request_id_index);
+        if (vv == NULL || vv->not_found) {
+            return NGX_ERROR;
+        }
+
+        ctx->trace_id.data = vv->data;
+        ctx->trace_id.len = vv->len;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Request-Id");
+    h->value = ctx->trace_id;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_faas_not_found(ngx_http_request_t *r)
+{
+    u_char     *body, *p;
+    size_t      len;
+    uintptr_t   escape;
+
+    escape = ngx_escape_json(NULL, r->uri.data, r->uri.len);
+
+    len = sizeof("{\"error\":\"no route\",\"method\":\"\",\"path\":\"\"}") - 1
+          + r->method_name.len + r->uri.len + escape;
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(body, "{\"error\":\"no route\",\"method\":\"",
+                   sizeof("{\"error\":\"no route\",\"method\":\"") - 1);
+
+    /* the request line parser admits only upper case letters and '_' */
+    p = ngx_cpymem(p, r->method_name.data, r->method_name.len);
+
+    p = ngx_cpymem(p, "\",\"path\":\"", sizeof("\",\"path\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, r->uri.data, r->uri.len);
+    *p++ = '"';
+    *p++ = '}';
+
+    return ngx_http_faas_send_json(r, NGX_HTTP_NOT_FOUND, body, p - body);
+}
+
+
+static ngx_int_t
+ngx_http_faas_not_allowed(ngx_http_request_t *r, unsigned allowed)
+{
+    u_char           *body, *p, *allow, *a;
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    len = sizeof("{\"error\":\"method not allowed\",\"allowed\":[]}") - 1;
+
+    for (i = 0; i < sizeof(ngx_http_faas_method_names) / sizeof(ngx_str_t);
+         i++)
+    {
+        len += ngx_http_faas_method_names[i].len + sizeof("\"\",") - 1;
+    }
+
+    body = ngx_pnalloc(r->pool, len + len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    allow = body + len;
+    a = allow;
+
+    p = ngx_cpymem(body, "{\"error\":\"method not allowed\",\"allowed\":[",
+                   sizeof("{\"error\":\"method not allowed\",\"allowed\":[")
+                   - 1);
+
+    for (i = 0; i < sizeof(ngx_http_faas_method_names) / sizeof(ngx_str_t);
+         i++)
+    {
+        if (!(allowed & (1u << i))) {
+            continue;
+        }
+
+        if (a != allow) {
+            *p++ = ',';
+            *a++ = ',';
+            *a++ = ' ';
+        }
+
+        *p++ = '"';
+        p = ngx_cpymem(p, ngx_http_faas_method_names[i].data,
+                       ngx_http_faas_method_names[i].len);
+        *p++ = '"';
+
+        a = ngx_cpymem(a, ngx_http_faas_method_names[i].data,
+                       ngx_http_faas_method_names[i].len);
+    }
+
+    *p++ = ']';
+    *p++ = '}';
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    h->value.data = allow;
+    h->value.len = a - allow;
+
+    return ngx_http_faas_send_json(r, NGX_HTTP_NOT_ALLOWED, body, p - body);
+}
+
+
+static ngx_int_t
+ngx_http_faas_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *body, size_t len)
+{
+    ngx_int_t    rc;
+    ngx_buf_t   *b;
+    ngx_chain_t  out;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = body;
+    b->last = body + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}

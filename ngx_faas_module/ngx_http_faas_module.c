@@ -1,0 +1,452 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * Directives and configuration of ngx_http_faas_module.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_faas_module.h"
+
+
+static ngx_int_t ngx_http_faas_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_faas_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_faas_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_faas_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_http_faas_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static void *ngx_http_faas_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_faas_pass(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_str_t  ngx_http_faas_hide_headers[] = {
+    ngx_string("Date"),
+    ngx_string("Server"),
+    ngx_string("X-Accel-Expires"),
+    ngx_string("X-Accel-Redirect"),
+    ngx_string("X-Accel-Limit-Rate"),
+    ngx_string("X-Accel-Buffering"),
+    ngx_string("X-Accel-Charset"),
+    ngx_null_string
+};
+
+
+static ngx_command_t  ngx_http_faas_commands[] = {
+
+    { ngx_string("faas_manifest"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_manifest,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("faas_pass"),
+      NGX_HTTP_LOC_CONF|NGX_HTTP_LIF_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_faas_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("faas_socket_dir"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_faas_main_conf_t, socket_dir),
+      NULL },
+
+    { ngx_string("faas_keepalive"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_faas_main_conf_t, keepalive),
+      NULL },
+
+    { ngx_string("faas_keepalive_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_faas_main_conf_t, keepalive_timeout),
+      NULL },
+
+    { ngx_string("faas_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, upstream.connect_timeout),
+      NULL },
+
+    { ngx_string("faas_send_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, upstream.send_timeout),
+      NULL },
+
+    { ngx_string("faas_read_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, upstream.read_timeout),
+      NULL },
+
+    { ngx_string("faas_buffer_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, upstream.buffer_size),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_faas_module_ctx = {
+    ngx_http_faas_preconfiguration,        /* preconfiguration */
+    ngx_http_faas_postconfiguration,       /* postconfiguration */
+
+    ngx_http_faas_create_main_conf,        /* create main configuration */
+    ngx_http_faas_init_main_conf,          /* init main configuration */
+
+    ngx_http_faas_create_srv_conf,         /* create server configuration */
+    ngx_http_faas_merge_srv_conf,          /* merge server configuration */
+
+    ngx_http_faas_create_loc_conf,         /* create location configuration */
+    ngx_http_faas_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_faas_module = {
+    NGX_MODULE_V1,
+    &ngx_http_faas_module_ctx,             /* module context */
+    ngx_http_faas_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_faas_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_faas_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_faas_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_faas_main_conf_t  *fmcf;
+
+    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_faas_module);
+
+    if (ngx_http_faas_init_functions(cf, fmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_faas_keepalive_init(cf, fmcf);
+}
+
+
+static void *
+ngx_http_faas_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_faas_main_conf_t  *fmcf;
+
+    fmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_faas_main_conf_t));
+    if (fmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     fmcf->socket_dir = { 0, NULL };
+     */
+
+    if (ngx_array_init(&fmcf->loaded, cf->pool, 4,
+                       sizeof(ngx_http_faas_loaded_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (ngx_array_init(&fmcf->functions, cf->pool, 16,
+                       sizeof(ngx_http_faas_function_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    fmcf->keepalive = NGX_CONF_UNSET_UINT;
+    fmcf->keepalive_timeout = NGX_CONF_UNSET_MSEC;
+
+    return fmcf;
+}
+
+
+static char *
+ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_faas_main_conf_t *fmcf = conf;
+
+    ngx_str_t  request_id = ngx_string("request_id");
+
+    if (fmcf->socket_dir.data == NULL) {
+        ngx_str_set(&fmcf->socket_dir, "/run/ngx_faas");
+    }
+
+    while (fmcf->socket_dir.len > 1
+           && fmcf->socket_dir.data[fmcf->socket_dir.len - 1] == '/')
+    {
+        fmcf->socket_dir.len--;
+    }
+
+    ngx_conf_init_uint_value(fmcf->keepalive, 32);
+    ngx_conf_init_msec_value(fmcf->keepalive_timeout, 60000);
+
+    fmcf->request_id_index = ngx_http_get_variable_index(cf, &request_id);
+    if (fmcf->request_id_index == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_faas_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_faas_srv_conf_t  *fscf;
+
+    fscf = ngx_pcalloc(cf->pool, sizeof(ngx_http_faas_srv_conf_t));
+    if (fscf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     fscf->manifests = NULL;
+     *     fscf->router = NULL;
+     */
+
+    return fscf;
+}
+
+
+static char *
+ngx_http_faas_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_faas_srv_conf_t *prev = parent;
+    ngx_http_faas_srv_conf_t *conf = child;
+
+    /* like other array directives, a server's own list replaces http's */
+
+    if (conf->manifests == NULL) {
+        conf->manifests = prev->manifests;
+        conf->router = prev->router;
+    }
+
+    if (conf->manifests == NULL || conf->router != NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_http_faas_compile_routes(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (prev->manifests == conf->manifests) {
+        prev->router = conf->router;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_faas_loc_conf_t  *flcf;
+
+    flcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_faas_loc_conf_t));
+    if (flcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     flcf->function_name = { 0, NULL };
+     *     flcf->function = NULL;
+     *     flcf->upstream.bufs.num = 0;
+     *     flcf->upstream.next_upstream = 0;
+     */
+
+    flcf->enabled = NGX_CONF_UNSET;
+
+    flcf->upstream.local = NGX_CONF_UNSET_PTR;
+    flcf->upstream.next_upstream_tries = NGX_CONF_UNSET_UINT;
+    flcf->upstream.connect_timeout = NGX_CONF_UNSET_MSEC;
+    flcf->upstream.send_timeout = NGX_CONF_UNSET_MSEC;
+    flcf->upstream.read_timeout = NGX_CONF_UNSET_MSEC;
+    flcf->upstream.next_upstream_timeout = NGX_CONF_UNSET_MSEC;
+    flcf->upstream.buffer_size = NGX_CONF_UNSET_SIZE;
+
+    flcf->upstream.hide_headers = NGX_CONF_UNSET_PTR;
+    flcf->upstream.pass_headers = NGX_CONF_UNSET_PTR;
+
+    /* the fixed behaviour of a function location */
+
+    flcf->upstream.cyclic_temp_file = 0;
+    flcf->upstream.buffering = 0;
+    flcf->upstream.ignore_client_abort = 0;
+    flcf->upstream.send_lowat = 0;
+    flcf->upstream.bufs.num = 0;
+    flcf->upstream.busy_buffers_size = 0;
+    flcf->upstream.max_temp_file_size = 0;
+    flcf->upstream.temp_file_write_size = 0;
+    flcf->upstream.intercept_errors = 0;
+    flcf->upstream.intercept_404 = 0;
+    flcf->upstream.pass_request_headers = 0;
+    flcf->upstream.pass_request_body = 0;
+    flcf->upstream.force_ranges = 1;
+
+    return flcf;
+}
+
+
+static char *
+ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_faas_loc_conf_t *prev = parent;
+    ngx_http_faas_loc_conf_t *conf = child;
+
+    ngx_hash_init_t             hash;
+    ngx_http_faas_srv_conf_t   *fscf;
+    ngx_http_faas_main_conf_t  *fmcf;
+
+    ngx_conf_merge_ptr_value(conf->upstream.local, prev->upstream.local, NULL);
+
+    ngx_conf_merge_msec_value(conf->upstream.connect_timeout,
+                              prev->upstream.connect_timeout, 1000);
+    ngx_conf_merge_msec_value(conf->upstream.send_timeout,
+                              prev->upstream.send_timeout, 60000);
+    ngx_conf_merge_msec_value(conf->upstream.read_timeout,
+                              prev->upstream.read_timeout, 60000);
+    ngx_conf_merge_msec_value(conf->upstream.next_upstream_timeout,
+                              prev->upstream.next_upstream_timeout, 0);
+    ngx_conf_merge_size_value(conf->upstream.buffer_size,
+                              prev->upstream.buffer_size, 16 * 1024);
+
+    if (conf->upstream.buffer_size < 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"faas_buffer_size\" must be at least 1k");
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * one retry, on another worker, and only for a worker that failed
+     * before answering: a timeout is the function's, not the worker's
+     */
+
+    ngx_conf_merge_uint_value(conf->upstream.next_upstream_tries,
+                              prev->upstream.next_upstream_tries, 2);
+    conf->upstream.next_upstream = NGX_HTTP_UPSTREAM_FT_ERROR;
+
+    hash.max_size = 512;
+    hash.bucket_size = ngx_align(64, ngx_cacheline_size);
+    hash.name = "faas_headers_hash";
+
+    if (ngx_http_upstream_hide_headers_hash(cf, &conf->upstream,
+            &prev->upstream, ngx_http_faas_hide_headers, &hash)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->enabled == NGX_CONF_UNSET) {
+        conf->enabled = 0;
+        return NGX_CONF_OK;
+    }
+
+    fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_faas_module);
+    conf->upstream.upstream = ngx_pcalloc(cf->pool,
+                                        sizeof(ngx_http_upstream_srv_conf_t));
+    if (conf->upstream.upstream == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    conf->upstream.upstream->peer.init = ngx_http_faas_peer_init;
+    conf->upstream.upstream->peer.data = fmcf;
+    conf->upstream.upstream->file_name = conf->conf_file.data;
+    conf->upstream.upstream->line = conf->conf_line;
+    conf->upstream.upstream->host = conf->function_name;
+
+    if (conf->function_name.len == 0) {
+        fscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_faas_module);
+
+        if (fscf->router == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"faas_pass\" without a function name needs "
+                          "\"faas_manifest\" in its server or in http, "
+                          "in %V:%ui", &conf->conf_file, conf->conf_line);
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    conf->function = ngx_http_faas_find_function(fmcf, &conf->function_name);
+
+    if (conf->function == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "faas_pass: unknown function \"%V\" in %V:%ui "
+                      "(no loaded f.yml declares it)",
+                      &conf->function_name, &conf->conf_file,
+                      conf->conf_line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_faas_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_faas_loc_conf_t *flcf = conf;
+
+    ngx_str_t                 *value;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (flcf->enabled != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    flcf->enabled = 1;
+    flcf->conf_file = cf->conf_file->file.name;
+    flcf->conf_line = cf->conf_file->line;
+
+    if (cf->args->nelts == 2) {
+        value = cf->args->elts;
+        flcf->function_name = value[1];
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_faas_handler;
+
+    return NGX_CONF_OK;
+}

@@ -1,0 +1,375 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * Choosing a worker for a request: the least busy of the function's
+ * slots in this nginx worker process, ties to the lowest slot (so that
+ * the last slots go idle, as Passenger does), skipping slots that failed
+ * in the last NGX_HTTP_FAAS_FAIL_TIMEOUT ms unless all did, and never one
+ * this request already tried.  Idle connections are kept per slot.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_faas_module.h"
+
+
+static ngx_int_t ngx_http_faas_get_peer(ngx_peer_connection_t *pc,
+    void *data);
+static void ngx_http_faas_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state);
+static ngx_http_faas_slot_t *ngx_http_faas_choose(ngx_http_faas_ctx_t *ctx);
+static ngx_int_t ngx_http_faas_cached(ngx_peer_connection_t *pc,
+    ngx_http_faas_slot_t *slot);
+static void ngx_http_faas_keepalive_close_handler(ngx_event_t *ev);
+static void ngx_http_faas_keepalive_dummy_handler(ngx_event_t *ev);
+static void ngx_http_faas_keepalive_close(ngx_connection_t *c);
+
+
+ngx_int_t
+ngx_http_faas_peer_init(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_http_upstream_t  *u;
+    ngx_http_faas_ctx_t  *ctx;
+
+    u = r->upstream;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    u->peer.data = ctx;
+    u->peer.get = ngx_http_faas_get_peer;
+    u->peer.free = ngx_http_faas_free_peer;
+    u->peer.tries = u->conf->next_upstream_tries;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_faas_get_peer(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_faas_ctx_t *ctx = data;
+
+    ngx_http_faas_slot_t  *slot;
+
+    slot = ngx_http_faas_choose(ctx);
+
+    ctx->slot = slot;
+    ctx->tried |= (uint64_t) 1 << (slot - ctx->function->slots);
+    slot->active++;
+
+    pc->sockaddr = (struct sockaddr *) &slot->sockaddr;
+    pc->socklen = slot->socklen;
+    pc->name = &slot->name;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                   "faas peer: function \"%V\" slot %ui active %ui",
+                   &ctx->function->name, slot - ctx->function->slots,
+                   slot->active);
+
+    return ngx_http_faas_cached(pc, slot);
+}
+
+
+static ngx_http_faas_slot_t *
+ngx_http_faas_choose(ngx_http_faas_ctx_t *ctx)
+{
+    uint64_t                   bit;
+    ngx_uint_t                 i, n;
+    ngx_http_faas_slot_t      *slot, *best, *fallback;
+
+    n = ctx->function->nslots;
+    slot = ctx->function->slots;
+
+    best = NULL;
+    fallback = NULL;
+
+    for (i = 0; i < n; i++) {
+        bit = (uint64_t) 1 << i;
+
+        if ((ctx->tried & bit) && n > 1) {
+            continue;
+        }
+
+        if (slot[i].failed
+            && ngx_current_msec - slot[i].failed_at
+               < NGX_HTTP_FAAS_FAIL_TIMEOUT)
+        {
+            if (fallback == NULL || slot[i].failed_at < fallback->failed_at) {
+                fallback = &slot[i];
+            }
+
+            continue;
+        }
+
+        if (best == NULL || slot[i].active < best->active) {
+            best = &slot[i];
+        }
+    }
+
+    if (best) {
+        return best;
+    }
+
+    /* every slot failed lately: the one that failed longest ago */
+
+    return fallback ? fallback : &slot[0];
+}
+
+
+static ngx_int_t
+ngx_http_faas_cached(ngx_peer_connection_t *pc, ngx_http_faas_slot_t *slot)
+{
+    int                      n;
+    char                     buf[1];
+    ngx_queue_t             *q;
+    ngx_connection_t        *c;
+    ngx_http_faas_cached_t  *item;
+
+    while (!ngx_queue_empty(&slot->cache)) {
+
+        /* the most recently used connection: the least likely to be stale */
+
+        q = ngx_queue_head(&slot->cache);
+        ngx_queue_remove(q);
+        ngx_queue_insert_head(&slot->free, q);
+
+        item = ngx_queue_data(q, ngx_http_faas_cached_t, queue);
+        c = item->connection;
+
+        /*
+         * a worker that was replaced or restarted closes its idle
+         * connections; catch that here rather than on a sent request,
+         * which for a POST could not be retried
+         */
+
+        n = recv(c->fd, buf, 1, MSG_PEEK);
+
+        if (n == -1 && ngx_socket_errno == NGX_EAGAIN) {
+            c->idle = 0;
+            c->sent = 0;
+            c->data = NULL;
+            c->log = pc->log;
+            c->read->log = pc->log;
+            c->write->log = pc->log;
+            c->pool->log = pc->log;
+
+            if (c->read->timer_set) {
+                ngx_del_timer(c->read);
+            }
+
+            pc->connection = c;
+            pc->cached = 1;
+
+            return NGX_DONE;
+        }
+
+        ngx_http_faas_keepalive_close(c);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_faas_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state)
+{
+    ngx_http_faas_ctx_t *ctx = data;
+
+    ngx_queue_t                *q;
+    ngx_connection_t           *c;
+    ngx_http_upstream_t        *u;
+    ngx_http_faas_slot_t       *slot;
+    ngx_http_faas_cached_t     *item;
+    ngx_http_faas_main_conf_t  *fmcf;
+
+    slot = ctx->slot;
+
+    if (slot == NULL) {
+        return;
+    }
+
+    ctx->slot = NULL;
+    slot->active--;
+
+    if (pc->tries) {
+        pc->tries--;
+    }
+
+    u = ctx->request->upstream;
+    c = pc->connection;
+
+    if (state & NGX_PEER_FAILED) {
+
+        /* a stale cached connection says nothing about the worker */
+
+        if (!pc->cached) {
+            slot->failed = 1;
+            slot->failed_at = ngx_current_msec;
+        }
+
+        goto invalid;
+    }
+
+    slot->failed = 0;
+
+    if (c == NULL
+        || c->read->eof
+        || c->read->error
+        || c->read->timedout
+        || c->write->error
+        || c->write->timedout
+        || !u->keepalive
+        || !u->request_body_sent
+        || ngx_terminate
+        || ngx_exiting)
+    {
+        goto invalid;
+    }
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        goto invalid;
+    }
+
+    fmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_faas_module);
+
+    if (ngx_queue_empty(&slot->free)) {
+
+        if (ngx_queue_empty(&slot->cache)) {
+            goto invalid;
+        }
+
+        q = ngx_queue_last(&slot->cache);
+        ngx_queue_remove(q);
+
+        item = ngx_queue_data(q, ngx_http_faas_cached_t, queue);
+        ngx_http_faas_keepalive_close(item->connection);
+
+    } else {
+        q = ngx_queue_head(&slot->free);
+        ngx_queue_remove(q);
+
+        item = ngx_queue_data(q, ngx_http_faas_cached_t, queue);
+    }
+
+    ngx_queue_insert_head(&slot->cache, q);
+
+    item->connection = c;
+    pc->connection = NULL;
+
+    c->read->delayed = 0;
+    ngx_add_timer(c->read, fmcf->keepalive_timeout);
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    c->write->handler = ngx_http_faas_keepalive_dummy_handler;
+    c->read->handler = ngx_http_faas_keepalive_close_handler;
+
+    c->data = item;
+    c->idle = 1;
+    c->log = ngx_cycle->log;
+    c->read->log = ngx_cycle->log;
+    c->write->log = ngx_cycle->log;
+    c->pool->log = ngx_cycle->log;
+
+    if (c->read->ready) {
+        ngx_http_faas_keepalive_close_handler(c->read);
+    }
+
+invalid:
+
+    return;
+}
+
+
+static void
+ngx_http_faas_keepalive_dummy_handler(ngx_event_t *ev)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "faas keepalive dummy handler");
+}
+
+
+static void
+ngx_http_faas_keepalive_close_handler(ngx_event_t *ev)
+{
+    int                      n;
+    char                     buf[1];
+    ngx_connection_t        *c;
+    ngx_http_faas_cached_t  *item;
+
+    c = ev->data;
+
+    if (c->close || c->read->timedout) {
+        goto close;
+    }
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+
+    if (n == -1 && ngx_socket_errno == NGX_EAGAIN) {
+        ev->ready = 0;
+
+        if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+            goto close;
+        }
+
+        return;
+    }
+
+close:
+
+    item = c->data;
+
+    ngx_http_faas_keepalive_close(c);
+
+    ngx_queue_remove(&item->queue);
+    ngx_queue_insert_head(&item->slot->free, &item->queue);
+}
+
+
+static void
+ngx_http_faas_keepalive_close(ngx_connection_t *c)
+{
+    ngx_destroy_pool(c->pool);
+    ngx_close_connection(c);
+}
+
+
+ngx_int_t
+ngx_http_faas_keepalive_init(ngx_conf_t *cf, ngx_http_faas_main_conf_t *fmcf)
+{
+    ngx_uint_t                  i, s, k;
+    ngx_http_faas_slot_t       *slot;
+    ngx_http_faas_cached_t     *items;
+    ngx_http_faas_function_t  **fn;
+
+    if (fmcf->keepalive == 0) {
+        return NGX_OK;
+    }
+
+    fn = fmcf->functions.elts;
+
+    for (i = 0; i < fmcf->functions.nelts; i++) {
+        for (s = 0; s < fn[i]->nslots; s++) {
+            slot = &fn[i]->slots[s];
+
+            items = ngx_pcalloc(cf->pool,
+                                fmcf->keepalive * sizeof(ngx_http_faas_cached_t));
+            if (items == NULL) {
+                return NGX_ERROR;
+            }
+
+            for (k = 0; k < fmcf->keepalive; k++) {
+                items[k].slot = slot;
+                ngx_queue_insert_head(&slot->free, &items[k].queue);
+            }
+        }
+    }
+
+    return NGX_OK;
+}

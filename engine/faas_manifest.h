@@ -14,6 +14,10 @@
 #define FAAS_FUNCTION_NAME_MAX   64
 #define FAAS_INSTANCES_MAX       64
 
+#define FAAS_MANIFEST_MAX_SIZE   (1024 * 1024)   /* bytes of f.yml */
+#define FAAS_FUNCTIONS_MAX       10000           /* in one manifest */
+#define FAAS_EVENTS_MAX          1024            /* of one function */
+
 
 typedef struct {
     char        *key;
@@ -58,7 +62,8 @@ typedef struct {
 typedef struct {
     char               *file;          /* the path it was loaded from */
     char               *dir;           /* its directory: the code root */
-    char               *service;       /* service or service.name */
+    char               *service;       /* service or service.name;
+                                          NULL when absent */
 
     faas_function_t    *functions;
     size_t              nfunctions;
@@ -67,7 +72,8 @@ typedef struct {
 
 /*
  * Looks up ${env.NAME}; returns NULL when unset, in which case the text
- * is left as it is (Midway does the same).
+ * is left as it is (Midway does the same).  A NULL faas_getenv_pt given
+ * to faas_manifest_parse() leaves every ${env.NAME} as it is.
  */
 typedef const char *(*faas_getenv_pt)(const char *name, void *data);
 

@@ -1,0 +1,2639 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * The f.yml loader.  libyaml's events are first gathered into a small
+ * tree (so that "provider" may follow "functions" and duplicate keys are
+ * seen whole), then the tree is read into the model.  Both live in arenas:
+ * an error anywhere frees everything with one call.
+ */
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <yaml.h>
+
+#include "faas_manifest.h"
+
+
+#define FAAS_DEPTH_MAX         64
+#define FAAS_ENV_MAX           1024          /* per environment mapping */
+#define FAAS_ENV_TOTAL_MAX     100000        /* in a whole manifest */
+#define FAAS_SCALAR_MAX        (1024 * 1024) /* after substitution */
+#define FAAS_SUBST_TOTAL_MAX   (16 * 1024 * 1024)
+#define FAAS_ARENA_MAX         (128 * 1024 * 1024)
+#define FAAS_ARENA_BLOCK       (64 * 1024)
+#define FAAS_HANDLER_MAX       1024
+#define FAAS_PATH_MAX          2048
+#define FAAS_SECONDS_MAX       86400
+#define FAAS_MEMORY_MAX        65536
+#define FAAS_CONCURRENCY_MAX   1000
+#define FAAS_QUOTE_MAX         40            /* bytes of a value quoted */
+#define FAAS_QUOTE_SIZE        56
+
+#define FAAS_Y_SCALAR          1
+#define FAAS_Y_SEQUENCE        2
+#define FAAS_Y_MAPPING         3
+
+
+typedef struct faas_block_s  faas_block_t;
+
+struct faas_block_s {
+    faas_block_t  *next;
+    size_t         size;
+    size_t         used;
+};
+
+/* the data of a block starts at this offset, suitably aligned */
+#define FAAS_BLOCK_HEAD                                                      \
+    ((sizeof(faas_block_t) + 15) & ~(size_t) 15)
+
+
+typedef struct {
+    faas_block_t  *head;
+    size_t         total;
+    unsigned       over;       /* FAAS_ARENA_MAX reached, not ENOMEM */
+} faas_arena_t;
+
+
+typedef struct faas_ynode_s  faas_ynode_t;
+
+struct faas_ynode_s {
+    faas_ynode_t  *next;       /* in a mapping, keys and values alternate */
+    faas_ynode_t  *child;
+    faas_ynode_t  *last;
+    char          *value;      /* a scalar's text, NUL-terminated */
+    size_t         len;
+    size_t         n;          /* children */
+    unsigned       type;
+    unsigned       plain;      /* untagged plain scalar: may be null/bool */
+    unsigned       line;
+    unsigned       column;
+};
+
+
+typedef struct {
+    faas_ynode_t  *node;
+    faas_ynode_t  *key;        /* a mapping's key being read */
+} faas_level_t;
+
+
+typedef struct {
+    const char        *file;
+    faas_error_t      *err;
+    faas_arena_t      *tree;
+    faas_arena_t      *pool;
+    faas_getenv_pt     getenv_fn;
+    void              *getenv_data;
+    size_t             subst_total;
+    size_t             env_total;
+    size_t             path_len;
+    char               path[200];
+} faas_ctx_t;
+
+
+typedef struct {
+    char              *runtime;
+    unsigned           timeout_ms;
+    unsigned           init_timeout_ms;
+    unsigned           memory_mb;
+    unsigned           concurrency;
+    faas_kv_t         *env;
+    size_t             nenv;
+} faas_provider_t;
+
+
+typedef struct {
+    faas_manifest_t    manifest;
+    faas_arena_t       arena;
+} faas_manifest_impl_t;
+
+
+typedef struct {
+    const char             *key;
+    size_t                  order;
+    const faas_manifest_t  *manifest;
+    const char             *path;
+    unsigned                methods;
+    unsigned                line;
+    unsigned                column;
+} faas_seen_t;
+
+
+static void *faas_alloc(faas_arena_t *a, size_t size);
+static char *faas_strndup(faas_arena_t *a, const char *s, size_t len);
+static void faas_arena_free(faas_arena_t *a);
+static int faas_nomem(faas_ctx_t *ctx, faas_arena_t *a);
+
+static int faas_yaml_read(faas_ctx_t *ctx, const char *text, size_t len,
+    faas_ynode_t **root);
+static void faas_yaml_error(faas_ctx_t *ctx, yaml_parser_t *parser,
+    const char *text, size_t len);
+static int faas_yaml_scalar(faas_ctx_t *ctx, yaml_event_t *event,
+    faas_level_t *stack, size_t depth, faas_ynode_t **node);
+static int faas_yaml_attach(faas_ctx_t *ctx, faas_level_t *stack,
+    size_t depth, faas_ynode_t *node, faas_ynode_t **root);
+static int faas_yaml_unique(faas_ctx_t *ctx, faas_level_t *stack,
+    size_t depth);
+static void faas_yaml_where(faas_ctx_t *ctx, faas_level_t *stack,
+    size_t depth);
+static int faas_key_cmp(const void *one, const void *two);
+static int faas_subst(faas_ctx_t *ctx, yaml_event_t *event, char **out,
+    size_t *outlen);
+static int faas_subst_match(const char *s, size_t len, size_t i,
+    size_t *end, size_t *prefix, size_t *word, size_t *wlen);
+static int faas_subst_space(char c);
+static int faas_subst_word(char c);
+
+static int faas_read_top(faas_ctx_t *ctx, faas_ynode_t *root,
+    faas_manifest_t *m);
+static int faas_read_service(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_manifest_t *m);
+static int faas_read_provider(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_provider_t *prov);
+static int faas_read_functions(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_provider_t *prov, faas_manifest_t *m);
+static int faas_read_function(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_provider_t *prov, faas_function_t *fn);
+static int faas_read_events(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_function_t *fn);
+static int faas_read_http(faas_ctx_t *ctx, faas_ynode_t *item,
+    faas_ynode_t *value, faas_function_t *fn);
+static int faas_read_methods(faas_ctx_t *ctx, faas_ynode_t *node,
+    unsigned *methods);
+static int faas_read_method_list(faas_ctx_t *ctx, faas_ynode_t *node,
+    unsigned *methods);
+static int faas_read_env(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_kv_t **env, size_t *nenv);
+static int faas_merge_env(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_provider_t *prov, faas_kv_t *own, size_t nown, faas_function_t *fn);
+static int faas_read_string(faas_ctx_t *ctx, faas_ynode_t *node,
+    char **out);
+static int faas_read_handler(faas_ctx_t *ctx, faas_ynode_t *node,
+    char **out);
+static int faas_read_path(faas_ctx_t *ctx, faas_ynode_t *node, char **out);
+static int faas_read_seconds(faas_ctx_t *ctx, faas_ynode_t *node,
+    unsigned *ms);
+static int faas_read_uint(faas_ctx_t *ctx, faas_ynode_t *node,
+    unsigned min, unsigned max, unsigned *out);
+static int faas_check_name(faas_ctx_t *ctx, faas_ynode_t *key);
+
+static int faas_is_null(faas_ynode_t *node);
+static int faas_is_bool(faas_ynode_t *node, int *value);
+static int faas_key_is(faas_ynode_t *key, const char *name);
+static const char *faas_describe(faas_ynode_t *node, char *buf,
+    size_t size);
+static void faas_quote(const char *s, size_t len, char *buf, size_t size);
+static size_t faas_path_push(faas_ctx_t *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void faas_path_key(faas_ctx_t *ctx, const char *s, size_t len);
+static void faas_path_pop(faas_ctx_t *ctx, size_t len);
+static int faas_fail(faas_ctx_t *ctx, faas_ynode_t *node, const char *fmt,
+    ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static const char *faas_getenv_process(const char *name, void *data);
+static size_t faas_route_shape(const char *path, char *buf);
+static int faas_seen_cmp(const void *one, const void *two);
+
+
+int
+faas_manifest_parse(const char *file, const char *text, size_t len,
+    faas_getenv_pt getenv_fn, void *getenv_data, faas_manifest_t **out,
+    faas_error_t *err)
+{
+    int                    rc;
+    faas_ctx_t             ctx;
+    faas_arena_t           tree;
+    faas_ynode_t          *root;
+    faas_manifest_impl_t  *impl;
+
+    *out = NULL;
+
+    if (file == NULL) {
+        file = "(manifest)";
+    }
+
+    if (text == NULL) {
+        text = "";
+        len = 0;
+    }
+
+    if (len > FAAS_MANIFEST_MAX_SIZE) {
+        faas_error_set(err, file, 0, 0,
+                       "is larger than %d bytes (1 MiB): %zu bytes",
+                       FAAS_MANIFEST_MAX_SIZE, len);
+        return FAAS_ERROR;
+    }
+
+    impl = calloc(1, sizeof(faas_manifest_impl_t));
+    if (impl == NULL) {
+        faas_error_set(err, file, 0, 0, "out of memory");
+        return FAAS_ERROR;
+    }
+
+    memset(&tree, 0, sizeof(faas_arena_t));
+    memset(&ctx, 0, sizeof(faas_ctx_t));
+
+    ctx.file = file;
+    ctx.err = err;
+    ctx.tree = &tree;
+    ctx.pool = &impl->arena;
+    ctx.getenv_fn = getenv_fn;
+    ctx.getenv_data = getenv_data;
+
+    impl->manifest.file = faas_strndup(ctx.pool, file, strlen(file));
+    if (impl->manifest.file == NULL) {
+        rc = faas_nomem(&ctx, ctx.pool);
+        goto done;
+    }
+
+    rc = faas_yaml_read(&ctx, text, len, &root);
+    if (rc != FAAS_OK) {
+        goto done;
+    }
+
+    rc = faas_read_top(&ctx, root, &impl->manifest);
+
+done:
+
+    faas_arena_free(&tree);
+
+    if (rc != FAAS_OK) {
+        faas_manifest_free(&impl->manifest);
+        return FAAS_ERROR;
+    }
+
+    *out = &impl->manifest;
+
+    return FAAS_OK;
+}
+
+
+int
+faas_manifest_load(const char *path, faas_manifest_t **out,
+    faas_error_t *err)
+{
+    int               fd, rc;
+    char             *text, *copy, *slash, *real;
+    size_t            len;
+    ssize_t           n;
+    struct stat       st;
+    faas_manifest_t  *m;
+
+    *out = NULL;
+
+    fd = open(path, O_RDONLY|O_NONBLOCK|O_CLOEXEC);
+    if (fd == -1) {
+        faas_error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
+        return FAAS_ERROR;
+    }
+
+    if (fstat(fd, &st) == -1) {
+        faas_error_set(err, path, 0, 0, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return FAAS_ERROR;
+    }
+
+    if (!S_ISREG(st.st_mode)) {
+        faas_error_set(err, path, 0, 0, "is not a regular file");
+        close(fd);
+        return FAAS_ERROR;
+    }
+
+    if (st.st_size > FAAS_MANIFEST_MAX_SIZE) {
+        faas_error_set(err, path, 0, 0,
+                       "is larger than %d bytes (1 MiB): %lld bytes",
+                       FAAS_MANIFEST_MAX_SIZE, (long long) st.st_size);
+        close(fd);
+        return FAAS_ERROR;
+    }
+
+    /* one byte more than the limit tells a file that grew meanwhile */
+
+    text = malloc(FAAS_MANIFEST_MAX_SIZE + 1);
+    if (text == NULL) {
+        faas_error_set(err, path, 0, 0, "out of memory");
+        close(fd);
+        return FAAS_ERROR;
+    }
+
+    len = 0;
+
+    while (len < FAAS_MANIFEST_MAX_SIZE + 1) {
+        n = read(fd, text + len, FAAS_MANIFEST_MAX_SIZE + 1 - len);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            faas_error_set(err, path, 0, 0, "cannot read: %s",
+                           strerror(errno));
+            free(text);
+            close(fd);
+            return FAAS_ERROR;
+        }
+
+        if (n == 0) {
+            break;
+        }
+
+        len += n;
+    }
+
+    close(fd);
+
+    if (len > FAAS_MANIFEST_MAX_SIZE) {
+        faas_error_set(err, path, 0, 0, "is larger than %d bytes (1 MiB)",
+                       FAAS_MANIFEST_MAX_SIZE);
+        free(text);
+        return FAAS_ERROR;
+    }
+
+    copy = strdup(path);
+    if (copy == NULL) {
+        faas_error_set(err, path, 0, 0, "out of memory");
+        free(text);
+        return FAAS_ERROR;
+    }
+
+    slash = strrchr(copy, '/');
+
+    if (slash == NULL) {
+        real = realpath(".", NULL);
+
+    } else {
+        if (slash == copy) {
+            slash++;
+        }
+
+        *slash = '\0';
+        real = realpath(copy, NULL);
+    }
+
+    free(copy);
+
+    if (real == NULL) {
+        faas_error_set(err, path, 0, 0, "cannot resolve its directory: %s",
+                       strerror(errno));
+        free(text);
+        return FAAS_ERROR;
+    }
+
+    rc = faas_manifest_parse(path, text, len, faas_getenv_process, NULL, &m,
+                             err);
+    free(text);
+
+    if (rc != FAAS_OK) {
+        free(real);
+        return FAAS_ERROR;
+    }
+
+    m->dir = faas_strndup(&((faas_manifest_impl_t *) m)->arena, real,
+                          strlen(real));
+    free(real);
+
+    if (m->dir == NULL) {
+        faas_manifest_free(m);
+        faas_error_set(err, path, 0, 0, "out of memory");
+        return FAAS_ERROR;
+    }
+
+    *out = m;
+
+    return FAAS_OK;
+}
+
+
+void
+faas_manifest_free(faas_manifest_t *m)
+{
+    faas_manifest_impl_t  *impl;
+
+    if (m == NULL) {
+        return;
+    }
+
+    /* the manifest is the first member of its implementation */
+
+    impl = (faas_manifest_impl_t *) m;
+
+    faas_arena_free(&impl->arena);
+    free(impl);
+}
+
+
+const faas_function_t *
+faas_manifest_find(faas_manifest_t *const *manifests, size_t n,
+    const char *name, const faas_manifest_t **owner)
+{
+    size_t  i, j;
+
+    for (i = 0; i < n; i++) {
+        if (manifests[i] == NULL) {
+            continue;
+        }
+
+        for (j = 0; j < manifests[i]->nfunctions; j++) {
+            if (strcmp(manifests[i]->functions[j].name, name) == 0) {
+                if (owner) {
+                    *owner = manifests[i];
+                }
+
+                return &manifests[i]->functions[j];
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+faas_manifests_check(faas_manifest_t *const *manifests, size_t n,
+    faas_error_t *err)
+{
+    char                    *shapes, *p;
+    size_t                   i, j, k, nfn, nev, size, g;
+    unsigned                 overlap;
+    faas_seen_t             *seen, *first, *second, *s;
+    const faas_function_t   *fn;
+    char                     methods[64];
+
+    nfn = 0;
+    nev = 0;
+    size = 0;
+
+    for (i = 0; i < n; i++) {
+        if (manifests[i] == NULL) {
+            continue;
+        }
+
+        nfn += manifests[i]->nfunctions;
+
+        for (j = 0; j < manifests[i]->nfunctions; j++) {
+            fn = &manifests[i]->functions[j];
+            nev += fn->nevents;
+
+            for (k = 0; k < fn->nevents; k++) {
+                size += strlen(fn->events[k].path) + 1;
+            }
+        }
+    }
+
+    seen = calloc(nfn + nev + 1, sizeof(faas_seen_t));
+    shapes = malloc(size + 1);
+
+    if (seen == NULL || shapes == NULL) {
+        free(seen);
+        free(shapes);
+        faas_error_set(err, NULL, 0, 0, "out of memory");
+        return FAAS_ERROR;
+    }
+
+    /* function names: sorted by name, then by the order of declaration */
+
+    s = seen;
+
+    for (i = 0; i < n; i++) {
+        if (manifests[i] == NULL) {
+            continue;
+        }
+
+        for (j = 0; j < manifests[i]->nfunctions; j++) {
+            fn = &manifests[i]->functions[j];
+
+            s->key = fn->name;
+            s->order = s - seen;
+            s->manifest = manifests[i];
+            s->line = fn->line;
+            s->column = fn->column;
+            s++;
+        }
+    }
+
+    qsort(seen, nfn, sizeof(faas_seen_t), faas_seen_cmp);
+
+    first = NULL;
+    second = NULL;
+
+    for (i = 1, g = 0; i < nfn; i++) {
+        if (strcmp(seen[i].key, seen[g].key) != 0) {
+            g = i;
+            continue;
+        }
+
+        if (i == g + 1 && (second == NULL || seen[i].order < second->order))
+        {
+            first = &seen[g];
+            second = &seen[i];
+        }
+    }
+
+    if (second) {
+        faas_error_set(err, second->manifest->file, second->line,
+                       second->column,
+                       "function \"%s\" is already declared at %s:%u:%u",
+                       second->key, first->manifest->file, first->line,
+                       first->column);
+        goto failed;
+    }
+
+    /* routes: sorted by shape, then checked pairwise within one shape */
+
+    s = seen;
+    p = shapes;
+
+    for (i = 0; i < n; i++) {
+        if (manifests[i] == NULL) {
+            continue;
+        }
+
+        for (j = 0; j < manifests[i]->nfunctions; j++) {
+            fn = &manifests[i]->functions[j];
+
+            for (k = 0; k < fn->nevents; k++) {
+                s->key = p;
+                p += faas_route_shape(fn->events[k].path, p) + 1;
+                s->order = s - seen;
+                s->manifest = manifests[i];
+                s->path = fn->events[k].path;
+                s->methods = fn->events[k].methods;
+                s->line = fn->events[k].line;
+                s->column = fn->events[k].column;
+                s++;
+            }
+        }
+    }
+
+    qsort(seen, nev, sizeof(faas_seen_t), faas_seen_cmp);
+
+    first = NULL;
+    second = NULL;
+    overlap = 0;
+
+    for (i = 1, g = 0; i < nev; i++) {
+        if (strcmp(seen[i].key, seen[g].key) != 0) {
+            g = i;
+            continue;
+        }
+
+        if (second && seen[i].order > second->order) {
+            continue;
+        }
+
+        for (j = g; j < i; j++) {
+            if (seen[j].methods & seen[i].methods) {
+                first = &seen[j];
+                second = &seen[i];
+                overlap = seen[j].methods & seen[i].methods;
+                break;
+            }
+        }
+    }
+
+    if (second) {
+        k = faas_methods_format(overlap, methods, sizeof(methods));
+
+        /* "GET, POST" reads as two routes; "GET,POST /x" as one */
+
+        for (i = 0, j = 0; i < k; i++) {
+            if (methods[i] != ' ') {
+                methods[j++] = methods[i];
+            }
+        }
+
+        methods[j] = '\0';
+
+        faas_error_set(err, second->manifest->file, second->line,
+                       second->column,
+                       "route \"%s %s\" is already declared at %s:%u:%u",
+                       methods, second->path, first->manifest->file,
+                       first->line, first->column);
+        goto failed;
+    }
+
+    free(seen);
+    free(shapes);
+
+    return FAAS_OK;
+
+failed:
+
+    free(seen);
+    free(shapes);
+
+    return FAAS_ERROR;
+}
+
+
+/* the part of a route that decides a clash: "/a/:id" and "/a/:x" agree */
+
+static size_t
+faas_route_shape(const char *path, char *buf)
+{
+    size_t  n;
+
+    n = 0;
+
+    while (*path) {
+        if (*path == ':' && n > 0 && buf[n - 1] == '/') {
+            buf[n++] = ':';
+
+            while (*path && *path != '/') {
+                path++;
+            }
+
+            continue;
+        }
+
+        buf[n++] = *path++;
+    }
+
+    buf[n] = '\0';
+
+    return n;
+}
+
+
+static int
+faas_seen_cmp(const void *one, const void *two)
+{
+    int                 rc;
+    const faas_seen_t  *a, *b;
+
+    a = one;
+    b = two;
+
+    rc = strcmp(a->key, b->key);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+
+static const char *
+faas_getenv_process(const char *name, void *data)
+{
+    (void) data;
+
+    return getenv(name);
+}
+
+
+/* YAML into the tree */
+
+static int
+faas_yaml_read(faas_ctx_t *ctx, const char *text, size_t len,
+    faas_ynode_t **root)
+{
+    int             rc, done, docs;
+    size_t          depth;
+    yaml_event_t    event;
+    faas_ynode_t   *node;
+    yaml_parser_t   parser;
+    faas_level_t    stack[FAAS_DEPTH_MAX];
+
+    *root = NULL;
+
+    if (!yaml_parser_initialize(&parser)) {
+        return faas_nomem(ctx, NULL);
+    }
+
+    yaml_parser_set_input_string(&parser, (const unsigned char *) text, len);
+
+    rc = FAAS_OK;
+    depth = 0;
+    docs = 0;
+    done = 0;
+
+    while (!done) {
+
+        if (!yaml_parser_parse(&parser, &event)) {
+            faas_yaml_error(ctx, &parser, text, len);
+            rc = FAAS_ERROR;
+            break;
+        }
+
+        node = NULL;
+
+        switch (event.type) {
+
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs > 1) {
+                faas_error_set(ctx->err, ctx->file,
+                               event.start_mark.line + 1,
+                               event.start_mark.column + 1,
+                               "a manifest holds one YAML document, "
+                               "this is a second one");
+                rc = FAAS_ERROR;
+            }
+
+            break;
+
+        case YAML_ALIAS_EVENT:
+            faas_error_set(ctx->err, ctx->file, event.start_mark.line + 1,
+                           event.start_mark.column + 1,
+                           "YAML aliases (*%s) are not supported",
+                           (char *) event.data.alias.anchor);
+            rc = FAAS_ERROR;
+            break;
+
+        case YAML_SCALAR_EVENT:
+            rc = faas_yaml_scalar(ctx, &event, stack, depth, &node);
+            if (rc == FAAS_OK) {
+                rc = faas_yaml_attach(ctx, stack, depth, node, root);
+            }
+
+            break;
+
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (depth == FAAS_DEPTH_MAX) {
+                faas_error_set(ctx->err, ctx->file,
+                               event.start_mark.line + 1,
+                               event.start_mark.column + 1,
+                               "nested deeper than %d levels",
+                               FAAS_DEPTH_MAX);
+                rc = FAAS_ERROR;
+                break;
+            }
+
+            node = faas_alloc(ctx->tree, sizeof(faas_ynode_t));
+            if (node == NULL) {
+                rc = faas_nomem(ctx, ctx->tree);
+                break;
+            }
+
+            node->type = (event.type == YAML_MAPPING_START_EVENT)
+                         ? FAAS_Y_MAPPING : FAAS_Y_SEQUENCE;
+            node->line = event.start_mark.line + 1;
+            node->column = event.start_mark.column + 1;
+
+            rc = faas_yaml_attach(ctx, stack, depth, node, root);
+            if (rc != FAAS_OK) {
+                break;
+            }
+
+            stack[depth].node = node;
+            stack[depth].key = NULL;
+            depth++;
+            break;
+
+        case YAML_MAPPING_END_EVENT:
+            rc = faas_yaml_unique(ctx, stack, depth);
+            depth--;
+            break;
+
+        case YAML_SEQUENCE_END_EVENT:
+            depth--;
+            break;
+
+        default:
+            break;
+        }
+
+        yaml_event_delete(&event);
+
+        if (rc != FAAS_OK) {
+            break;
+        }
+    }
+
+    yaml_parser_delete(&parser);
+
+    if (rc != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (*root == NULL || faas_is_null(*root)) {
+        faas_error_set(ctx->err, ctx->file, 0, 0, "the manifest is empty");
+        return FAAS_ERROR;
+    }
+
+    return FAAS_OK;
+}
+
+
+static void
+faas_yaml_error(faas_ctx_t *ctx, yaml_parser_t *parser, const char *text,
+    size_t len)
+{
+    size_t       i, line, column;
+    const char  *problem;
+
+    problem = parser->problem ? parser->problem : "unknown problem";
+
+    switch (parser->error) {
+
+    case YAML_MEMORY_ERROR:
+        faas_nomem(ctx, NULL);
+        return;
+
+    case YAML_READER_ERROR:
+
+        /* the reader knows a byte offset only */
+
+        line = 1;
+        column = 1;
+
+        for (i = 0; i < parser->problem_offset && i < len; i++) {
+            if (text[i] == '\n') {
+                line++;
+                column = 1;
+
+            } else {
+                column++;
+            }
+        }
+
+        if (parser->problem_value != -1) {
+            faas_error_set(ctx->err, ctx->file, line, column,
+                           "YAML: %s (byte 0x%02X)", problem,
+                           (unsigned) parser->problem_value & 0xff);
+
+        } else {
+            faas_error_set(ctx->err, ctx->file, line, column, "YAML: %s",
+                           problem);
+        }
+
+        return;
+
+    default:
+        break;
+    }
+
+    if (parser->context) {
+        faas_error_set(ctx->err, ctx->file, parser->problem_mark.line + 1,
+                       parser->problem_mark.column + 1,
+                       "YAML syntax error: %s %s (at line %u column %u)",
+                       problem, parser->context,
+                       (unsigned) parser->context_mark.line + 1,
+                       (unsigned) parser->context_mark.column + 1);
+        return;
+    }
+
+    faas_error_set(ctx->err, ctx->file, parser->problem_mark.line + 1,
+                   parser->problem_mark.column + 1, "YAML syntax error: %s",
+                   problem);
+}
+
+
+static int
+faas_yaml_scalar(faas_ctx_t *ctx, yaml_event_t *event, faas_level_t *stack,
+    size_t depth, faas_ynode_t **node)
+{
+    int            key;
+    char          *value;
+    size_t         len;
+    faas_ynode_t  *n, *parent;
+
+    len = 0;
+    parent = depth ? stack[depth - 1].node : NULL;
+
+    key = (parent && parent->type == FAAS_Y_MAPPING && parent->n % 2 == 0);
+
+    n = faas_alloc(ctx->tree, sizeof(faas_ynode_t));
+    if (n == NULL) {
+        return faas_nomem(ctx, ctx->tree);
+    }
+
+    n->type = FAAS_Y_SCALAR;
+    n->line = event->start_mark.line + 1;
+    n->column = event->start_mark.column + 1;
+    n->plain = (event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+                && event->data.scalar.tag == NULL);
+
+    /* Midway substitutes in the whole text; values are what it is for */
+
+    if (!key && ctx->getenv_fn) {
+        if (faas_subst(ctx, event, &value, &len) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+    } else {
+        len = event->data.scalar.length;
+        value = faas_strndup(ctx->tree, (char *) event->data.scalar.value,
+                             len);
+        if (value == NULL) {
+            return faas_nomem(ctx, ctx->tree);
+        }
+    }
+
+    n->value = value;
+    n->len = len;
+
+    if (key && n->plain && len == 2 && memcmp(value, "<<", 2) == 0) {
+        faas_error_set(ctx->err, ctx->file, n->line, n->column,
+                       "YAML merge keys (<<) are not supported");
+        return FAAS_ERROR;
+    }
+
+    /* an empty value is reported where its key is */
+
+    if (!key && parent && parent->type == FAAS_Y_MAPPING && faas_is_null(n)
+        && stack[depth - 1].key)
+    {
+        n->line = stack[depth - 1].key->line;
+        n->column = stack[depth - 1].key->column;
+    }
+
+    *node = n;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_yaml_attach(faas_ctx_t *ctx, faas_level_t *stack, size_t depth,
+    faas_ynode_t *node, faas_ynode_t **root)
+{
+    faas_ynode_t  *parent;
+    char           got[FAAS_QUOTE_SIZE];
+
+    if (depth == 0) {
+        *root = node;
+        return FAAS_OK;
+    }
+
+    parent = stack[depth - 1].node;
+
+    if (parent->type == FAAS_Y_MAPPING && parent->n % 2 == 0) {
+        if (node->type != FAAS_Y_SCALAR) {
+            faas_yaml_where(ctx, stack, depth);
+            return faas_fail(ctx, node, "expected a plain key, got %s "
+                             "(complex keys are not supported)",
+                             faas_describe(node, got, sizeof(got)));
+        }
+
+        stack[depth - 1].key = node;
+    }
+
+    if (parent->last) {
+        parent->last->next = node;
+
+    } else {
+        parent->child = node;
+    }
+
+    parent->last = node;
+    parent->n++;
+
+    return FAAS_OK;
+}
+
+
+/* duplicate keys, as js-yaml rejects them: sorted, then compared */
+
+static int
+faas_yaml_unique(faas_ctx_t *ctx, faas_level_t *stack, size_t depth)
+{
+    size_t          i, g, nkeys;
+    faas_ynode_t  **keys, *map, *k, *first, *second;
+    char            name[FAAS_QUOTE_SIZE];
+
+    map = stack[depth - 1].node;
+    nkeys = map->n / 2;
+
+    if (nkeys < 2) {
+        return FAAS_OK;
+    }
+
+    keys = malloc(nkeys * sizeof(faas_ynode_t *));
+    if (keys == NULL) {
+        return faas_nomem(ctx, NULL);
+    }
+
+    for (i = 0, k = map->child; k && k->next && i < nkeys; k = k->next->next)
+    {
+        keys[i++] = k;
+    }
+
+    nkeys = i;
+
+    qsort(keys, nkeys, sizeof(faas_ynode_t *), faas_key_cmp);
+
+    first = NULL;
+    second = NULL;
+
+    for (i = 1, g = 0; i < nkeys; i++) {
+        if (keys[i]->len != keys[g]->len
+            || memcmp(keys[i]->value, keys[g]->value, keys[i]->len) != 0)
+        {
+            g = i;
+            continue;
+        }
+
+        if (i == g + 1
+            && (second == NULL
+                || keys[i]->line < second->line
+                || (keys[i]->line == second->line
+                    && keys[i]->column < second->column)))
+        {
+            first = keys[g];
+            second = keys[i];
+        }
+    }
+
+    free(keys);
+
+    if (second == NULL) {
+        return FAAS_OK;
+    }
+
+    faas_quote(second->value, second->len, name, sizeof(name));
+    faas_yaml_where(ctx, stack, depth);
+
+    return faas_fail(ctx, second, "duplicate key %s, first at line %u "
+                     "column %u", name, first->line, first->column);
+}
+
+
+static int
+faas_key_cmp(const void *one, const void *two)
+{
+    int                  rc;
+    size_t               len;
+    const faas_ynode_t  *a, *b;
+
+    a = *(const faas_ynode_t *const *) one;
+    b = *(const faas_ynode_t *const *) two;
+
+    len = a->len < b->len ? a->len : b->len;
+
+    rc = memcmp(a->value, b->value, len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (a->len != b->len) {
+        return (a->len > b->len) ? 1 : -1;
+    }
+
+    if (a->line != b->line) {
+        return (a->line > b->line) ? 1 : -1;
+    }
+
+    return (a->column > b->column) - (a->column < b->column);
+}
+
+
+/* sets ctx->path to the place of the collection at stack[depth - 1] */
+
+static void
+faas_yaml_where(faas_ctx_t *ctx, faas_level_t *stack, size_t depth)
+{
+    size_t         i;
+    faas_ynode_t  *parent;
+
+    ctx->path_len = 0;
+    ctx->path[0] = '\0';
+
+    for (i = 1; i < depth; i++) {
+        parent = stack[i - 1].node;
+
+        if (parent->type == FAAS_Y_MAPPING) {
+            if (stack[i - 1].key) {
+                faas_path_key(ctx, stack[i - 1].key->value,
+                              stack[i - 1].key->len);
+            }
+
+        } else {
+            faas_path_push(ctx, "[%zu]", parent->n - 1);
+        }
+    }
+}
+
+
+/*
+ * ${env.NAME} as Midway's /\$\{\s*(\w+\.\w+)\s*\}/g: the character classes
+ * are disjoint, so a greedy scan finds what the regular expression does.
+ */
+
+static int
+faas_subst(faas_ctx_t *ctx, yaml_event_t *event, char **out, size_t *outlen)
+{
+    char          *res, *p, *name;
+    size_t         i, len, n, size, end, prefix, word, wlen, vlen;
+    const char    *s, *value;
+
+    s = (const char *) event->data.scalar.value;
+    len = event->data.scalar.length;
+
+    if (memchr(s, '$', len) == NULL) {
+        *out = faas_strndup(ctx->tree, s, len);
+        *outlen = len;
+
+        return (*out == NULL) ? faas_nomem(ctx, ctx->tree) : FAAS_OK;
+    }
+
+    res = NULL;
+    size = 0;
+    n = 0;
+    i = 0;
+
+    while (i < len) {
+        value = NULL;
+        end = i + 1;
+
+        if (s[i] == '$'
+            && faas_subst_match(s, len, i, &end, &prefix, &word, &wlen))
+        {
+            if (word - prefix == 4 && memcmp(s + prefix, "env", 3) == 0) {
+                name = faas_strndup(ctx->tree, s + word, wlen);
+                if (name == NULL) {
+                    free(res);
+                    return faas_nomem(ctx, ctx->tree);
+                }
+
+                value = ctx->getenv_fn(name, ctx->getenv_data);
+            }
+        }
+
+        /* unset, or not "env.": the text stays as it is */
+
+        if (value == NULL) {
+            value = s + i;
+            vlen = end - i;
+
+        } else {
+            vlen = strlen(value);
+        }
+
+        if (vlen > FAAS_SCALAR_MAX || n + vlen > FAAS_SCALAR_MAX) {
+            free(res);
+            faas_error_set(ctx->err, ctx->file, event->start_mark.line + 1,
+                           event->start_mark.column + 1,
+                           "the value is longer than %d bytes after "
+                           "${env.*} substitution", FAAS_SCALAR_MAX);
+            return FAAS_ERROR;
+        }
+
+        if (n + vlen > size) {
+            size = (n + vlen) * 2 + 64;
+
+            p = realloc(res, size);
+            if (p == NULL) {
+                free(res);
+                return faas_nomem(ctx, NULL);
+            }
+
+            res = p;
+        }
+
+        if (vlen) {
+            memcpy(res + n, value, vlen);
+            n += vlen;
+        }
+
+        i = end;
+    }
+
+    ctx->subst_total += n;
+
+    if (ctx->subst_total > FAAS_SUBST_TOTAL_MAX) {
+        free(res);
+        faas_error_set(ctx->err, ctx->file, event->start_mark.line + 1,
+                       event->start_mark.column + 1,
+                       "the manifest is larger than %d bytes after "
+                       "${env.*} substitution", FAAS_SUBST_TOTAL_MAX);
+        return FAAS_ERROR;
+    }
+
+    *out = faas_strndup(ctx->tree, res ? res : "", n);
+    *outlen = n;
+
+    free(res);
+
+    if (*out == NULL) {
+        return faas_nomem(ctx, ctx->tree);
+    }
+
+    return FAAS_OK;
+}
+
+
+/* "${ prefix.word }" at s[i]: where it ends, where its words are */
+
+static int
+faas_subst_match(const char *s, size_t len, size_t i, size_t *end,
+    size_t *prefix, size_t *word, size_t *wlen)
+{
+    size_t  j, w;
+
+    if (i + 1 >= len || s[i + 1] != '{') {
+        return 0;
+    }
+
+    j = i + 2;
+
+    while (j < len && faas_subst_space(s[j])) {
+        j++;
+    }
+
+    w = j;
+
+    while (j < len && faas_subst_word(s[j])) {
+        j++;
+    }
+
+    if (j == w || j == len || s[j] != '.') {
+        return 0;
+    }
+
+    *prefix = w;
+    w = ++j;
+
+    while (j < len && faas_subst_word(s[j])) {
+        j++;
+    }
+
+    if (j == w) {
+        return 0;
+    }
+
+    *word = w;
+    *wlen = j - w;
+
+    while (j < len && faas_subst_space(s[j])) {
+        j++;
+    }
+
+    if (j == len || s[j] != '}') {
+        return 0;
+    }
+
+    *end = j + 1;
+
+    return 1;
+}
+
+
+static int
+faas_subst_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+
+static int
+faas_subst_word(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '_';
+}
+
+
+/* the tree into the model */
+
+static int
+faas_read_top(faas_ctx_t *ctx, faas_ynode_t *root, faas_manifest_t *m)
+{
+    faas_ynode_t     *k, *v, *provider, *functions;
+    faas_provider_t   prov;
+    char              got[FAAS_QUOTE_SIZE];
+
+    if (root->type != FAAS_Y_MAPPING) {
+        return faas_fail(ctx, root, "expected a mapping at the top of the "
+                         "manifest, got %s",
+                         faas_describe(root, got, sizeof(got)));
+    }
+
+    provider = NULL;
+    functions = NULL;
+
+    for (k = root->child; k && k->next; k = k->next->next) {
+        v = k->next;
+
+        if (faas_key_is(k, "service")) {
+            if (faas_read_service(ctx, v, m) != FAAS_OK) {
+                return FAAS_ERROR;
+            }
+
+        } else if (faas_key_is(k, "provider")) {
+            provider = v;
+
+        } else if (faas_key_is(k, "functions")) {
+            functions = v;
+        }
+    }
+
+    memset(&prov, 0, sizeof(faas_provider_t));
+
+    if (provider && faas_read_provider(ctx, provider, &prov) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (functions == NULL) {
+        faas_error_set(ctx->err, ctx->file, root->line, root->column,
+                       "no functions: the manifest has no \"functions\" "
+                       "mapping");
+        return FAAS_ERROR;
+    }
+
+    return faas_read_functions(ctx, functions, &prov, m);
+}
+
+
+static int
+faas_read_service(faas_ctx_t *ctx, faas_ynode_t *node, faas_manifest_t *m)
+{
+    int            rc;
+    size_t         saved, kp;
+    faas_ynode_t  *k;
+    char           got[FAAS_QUOTE_SIZE];
+
+    saved = faas_path_push(ctx, "service");
+
+    if (node->type == FAAS_Y_SCALAR) {
+        rc = faas_read_string(ctx, node, &m->service);
+        faas_path_pop(ctx, saved);
+        return rc;
+    }
+
+    if (node->type != FAAS_Y_MAPPING) {
+        return faas_fail(ctx, node, "expected a name or a mapping with "
+                         "\"name\", got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    for (k = node->child; k && k->next; k = k->next->next) {
+        if (!faas_key_is(k, "name")) {
+            continue;
+        }
+
+        kp = faas_path_push(ctx, ".name");
+
+        if (faas_read_string(ctx, k->next, &m->service) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        faas_path_pop(ctx, kp);
+    }
+
+    faas_path_pop(ctx, saved);
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_provider(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_provider_t *prov)
+{
+    int            rc;
+    char          *name;
+    size_t         saved, kp;
+    faas_ynode_t  *k, *v;
+    char           got[FAAS_QUOTE_SIZE];
+
+    saved = faas_path_push(ctx, "provider");
+
+    if (faas_is_null(node)) {
+        faas_path_pop(ctx, saved);
+        return FAAS_OK;
+    }
+
+    if (node->type != FAAS_Y_MAPPING) {
+        return faas_fail(ctx, node, "expected a mapping, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    for (k = node->child; k && k->next; k = k->next->next) {
+        v = k->next;
+        kp = ctx->path_len;
+        faas_path_key(ctx, k->value, k->len);
+
+        if (faas_key_is(k, "name")) {
+            rc = faas_read_string(ctx, v, &name);
+
+        } else if (faas_key_is(k, "runtime")) {
+            rc = faas_read_string(ctx, v, &prov->runtime);
+
+        } else if (faas_key_is(k, "timeout")) {
+            rc = faas_read_seconds(ctx, v, &prov->timeout_ms);
+
+        } else if (faas_key_is(k, "initTimeout")) {
+            rc = faas_read_seconds(ctx, v, &prov->init_timeout_ms);
+
+        } else if (faas_key_is(k, "memorySize")) {
+            rc = faas_read_uint(ctx, v, 1, FAAS_MEMORY_MAX,
+                                &prov->memory_mb);
+
+        } else if (faas_key_is(k, "concurrency")) {
+            rc = faas_read_uint(ctx, v, 1, FAAS_CONCURRENCY_MAX,
+                                &prov->concurrency);
+
+        } else if (faas_key_is(k, "environment")) {
+            rc = faas_read_env(ctx, v, &prov->env, &prov->nenv);
+
+        } else {
+            rc = FAAS_OK;
+        }
+
+        if (rc != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        faas_path_pop(ctx, kp);
+    }
+
+    faas_path_pop(ctx, saved);
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_functions(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_provider_t *prov, faas_manifest_t *m)
+{
+    size_t            i, saved, kp;
+    faas_ynode_t     *k;
+    faas_function_t  *fn;
+    char              got[FAAS_QUOTE_SIZE];
+
+    saved = faas_path_push(ctx, "functions");
+
+    if (faas_is_null(node) || (node->type == FAAS_Y_MAPPING && node->n == 0))
+    {
+        return faas_fail(ctx, node, "no functions are declared");
+    }
+
+    if (node->type != FAAS_Y_MAPPING) {
+        return faas_fail(ctx, node, "expected a mapping, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    if (node->n / 2 > FAAS_FUNCTIONS_MAX) {
+        return faas_fail(ctx, node, "more than %d functions",
+                         FAAS_FUNCTIONS_MAX);
+    }
+
+    m->functions = faas_alloc(ctx->pool,
+                              node->n / 2 * sizeof(faas_function_t));
+    if (m->functions == NULL) {
+        return faas_nomem(ctx, ctx->pool);
+    }
+
+    for (i = 0, k = node->child; k && k->next; k = k->next->next, i++) {
+
+        if (faas_check_name(ctx, k) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        fn = &m->functions[i];
+
+        fn->name = faas_strndup(ctx->pool, k->value, k->len);
+        if (fn->name == NULL) {
+            return faas_nomem(ctx, ctx->pool);
+        }
+
+        fn->line = k->line;
+        fn->column = k->column;
+
+        kp = ctx->path_len;
+        faas_path_key(ctx, k->value, k->len);
+
+        if (faas_read_function(ctx, k->next, prov, fn) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        faas_path_pop(ctx, kp);
+
+        m->nfunctions++;
+    }
+
+    faas_path_pop(ctx, saved);
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_function(faas_ctx_t *ctx, faas_ynode_t *node,
+    faas_provider_t *prov, faas_function_t *fn)
+{
+    int            rc;
+    size_t         kp, nown;
+    faas_kv_t     *own;
+    faas_ynode_t  *k, *v, *env;
+    char           got[FAAS_QUOTE_SIZE];
+
+    fn->runtime = prov->runtime;
+    fn->timeout_ms = prov->timeout_ms;
+    fn->init_timeout_ms = prov->init_timeout_ms;
+    fn->memory_mb = prov->memory_mb;
+    fn->concurrency = prov->concurrency;
+    fn->instances = 1;
+
+    own = NULL;
+    nown = 0;
+    env = node;
+
+    if (faas_is_null(node)) {
+        goto defaults;
+    }
+
+    if (node->type != FAAS_Y_MAPPING) {
+        return faas_fail(ctx, node, "expected a mapping, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    for (k = node->child; k && k->next; k = k->next->next) {
+        v = k->next;
+        kp = ctx->path_len;
+        faas_path_key(ctx, k->value, k->len);
+
+        if (faas_key_is(k, "handler")) {
+            rc = faas_read_handler(ctx, v, &fn->handler);
+
+        } else if (faas_key_is(k, "initializer")) {
+            rc = faas_read_handler(ctx, v, &fn->initializer);
+
+        } else if (faas_key_is(k, "runtime")) {
+            rc = faas_read_string(ctx, v, &fn->runtime);
+
+            if (rc == FAAS_OK && fn->runtime == NULL) {
+                fn->runtime = prov->runtime;
+            }
+
+        } else if (faas_key_is(k, "timeout")) {
+            rc = faas_read_seconds(ctx, v, &fn->timeout_ms);
+
+            if (rc == FAAS_OK && fn->timeout_ms == 0) {
+                fn->timeout_ms = prov->timeout_ms;
+            }
+
+        } else if (faas_key_is(k, "initTimeout")) {
+            rc = faas_read_seconds(ctx, v, &fn->init_timeout_ms);
+
+            if (rc == FAAS_OK && fn->init_timeout_ms == 0) {
+                fn->init_timeout_ms = prov->init_timeout_ms;
+            }
+
+        } else if (faas_key_is(k, "memorySize")) {
+            rc = faas_read_uint(ctx, v, 1, FAAS_MEMORY_MAX, &fn->memory_mb);
+
+            if (rc == FAAS_OK && fn->memory_mb == 0) {
+                fn->memory_mb = prov->memory_mb;
+            }
+
+        } else if (faas_key_is(k, "concurrency")) {
+            rc = faas_read_uint(ctx, v, 1, FAAS_CONCURRENCY_MAX,
+                                &fn->concurrency);
+
+            if (rc == FAAS_OK && fn->concurrency == 0) {
+                fn->concurrency = prov->concurrency;
+            }
+
+        } else if (faas_key_is(k, "instances")) {
+            rc = faas_read_uint(ctx, v, 1, FAAS_INSTANCES_MAX,
+                                &fn->instances);
+
+            if (rc == FAAS_OK && fn->instances == 0) {
+                fn->instances = 1;
+            }
+
+        } else if (faas_key_is(k, "environment")) {
+            rc = faas_read_env(ctx, v, &own, &nown);
+            env = v;
+
+        } else if (faas_key_is(k, "events")) {
+            rc = faas_read_events(ctx, v, fn);
+
+        } else {
+            rc = FAAS_OK;
+        }
+
+        if (rc != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        faas_path_pop(ctx, kp);
+    }
+
+defaults:
+
+    if (fn->handler == NULL) {
+        fn->handler = faas_strndup(ctx->pool, "index.handler",
+                                   sizeof("index.handler") - 1);
+        if (fn->handler == NULL) {
+            return faas_nomem(ctx, ctx->pool);
+        }
+    }
+
+    return faas_merge_env(ctx, env, prov, own, nown, fn);
+}
+
+
+static int
+faas_read_events(faas_ctx_t *ctx, faas_ynode_t *node, faas_function_t *fn)
+{
+    size_t         i, kp, saved;
+    faas_ynode_t  *item, *k;
+    char           got[FAAS_QUOTE_SIZE];
+
+    if (faas_is_null(node)) {
+        return FAAS_OK;
+    }
+
+    if (node->type != FAAS_Y_SEQUENCE) {
+        return faas_fail(ctx, node, "expected a sequence of events like "
+                         "\"- http: {path: /x}\", got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    if (node->n > FAAS_EVENTS_MAX) {
+        return faas_fail(ctx, node, "more than %d events", FAAS_EVENTS_MAX);
+    }
+
+    if (node->n == 0) {
+        return FAAS_OK;
+    }
+
+    fn->events = faas_alloc(ctx->pool, node->n * sizeof(faas_http_event_t));
+    if (fn->events == NULL) {
+        return faas_nomem(ctx, ctx->pool);
+    }
+
+    for (i = 0, item = node->child; item; item = item->next, i++) {
+        saved = faas_path_push(ctx, "[%zu]", i);
+
+        if (item->type != FAAS_Y_MAPPING || item->n == 0) {
+            return faas_fail(ctx, item, "expected an event like "
+                             "\"http: {path: /x}\", got %s",
+                             faas_describe(item, got, sizeof(got)));
+        }
+
+        if (item->n > 2) {
+            return faas_fail(ctx, item->child->next->next,
+                             "an event has one type, this one has %zu keys "
+                             "(check the indentation: \"- http:\" takes "
+                             "its path and method indented under it)",
+                             item->n / 2);
+        }
+
+        k = item->child;
+
+        if (faas_key_is(k, "http") || faas_key_is(k, "apigw")) {
+            kp = ctx->path_len;
+            faas_path_key(ctx, k->value, k->len);
+
+            if (faas_read_http(ctx, item, k->next, fn) != FAAS_OK) {
+                return FAAS_ERROR;
+            }
+
+            faas_path_pop(ctx, kp);
+        }
+
+        /* timer, oss, mq, ...: not routes */
+
+        faas_path_pop(ctx, saved);
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_http(faas_ctx_t *ctx, faas_ynode_t *item, faas_ynode_t *value,
+    faas_function_t *fn)
+{
+    int                 on;
+    size_t              kp;
+    faas_ynode_t       *k, *v;
+    faas_http_event_t  *ev;
+    char                got[FAAS_QUOTE_SIZE];
+
+    ev = &fn->events[fn->nevents];
+
+    ev->line = item->line;
+    ev->column = item->column;
+    ev->methods = FAAS_METHODS_ANY;
+
+    if (faas_is_bool(value, &on)) {
+        if (!on) {
+            return FAAS_OK;
+        }
+
+        goto catch_all;
+    }
+
+    if (value->type != FAAS_Y_MAPPING) {
+        return faas_fail(ctx, value, "expected true or a mapping like "
+                         "{path: /x, method: get}, got %s",
+                         faas_describe(value, got, sizeof(got)));
+    }
+
+    for (k = value->child; k && k->next; k = k->next->next) {
+        v = k->next;
+        kp = ctx->path_len;
+
+        if (faas_key_is(k, "path")) {
+            faas_path_push(ctx, ".path");
+
+            if (faas_read_path(ctx, v, &ev->path) != FAAS_OK) {
+                return FAAS_ERROR;
+            }
+
+        } else if (faas_key_is(k, "method")) {
+            faas_path_push(ctx, ".method");
+
+            if (faas_read_methods(ctx, v, &ev->methods) != FAAS_OK) {
+                return FAAS_ERROR;
+            }
+        }
+
+        faas_path_pop(ctx, kp);
+    }
+
+catch_all:
+
+    if (ev->path == NULL) {
+        ev->path = faas_strndup(ctx->pool, "/*", 2);
+        if (ev->path == NULL) {
+            return faas_nomem(ctx, ctx->pool);
+        }
+    }
+
+    fn->nevents++;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_methods(faas_ctx_t *ctx, faas_ynode_t *node, unsigned *methods)
+{
+    faas_ynode_t  *item;
+    char           got[FAAS_QUOTE_SIZE];
+
+    if (faas_is_null(node)) {
+        *methods = FAAS_METHODS_ANY;
+        return FAAS_OK;
+    }
+
+    *methods = 0;
+
+    if (node->type == FAAS_Y_SCALAR) {
+        if (faas_read_method_list(ctx, node, methods) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        goto done;
+    }
+
+    if (node->type != FAAS_Y_SEQUENCE) {
+        return faas_fail(ctx, node, "expected a method, a list of methods "
+                         "or \"any\", got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    for (item = node->child; item; item = item->next) {
+        if (item->type != FAAS_Y_SCALAR || faas_is_null(item)) {
+            return faas_fail(ctx, item, "expected a method, got %s",
+                             faas_describe(item, got, sizeof(got)));
+        }
+
+        if (faas_read_method_list(ctx, item, methods) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+    }
+
+done:
+
+    /* Midway: an empty list or string is "any" */
+
+    if (*methods == 0) {
+        *methods = FAAS_METHODS_ANY;
+    }
+
+    return FAAS_OK;
+}
+
+
+/* "get", "any", or the "get,post" of Midway's documentation */
+
+static int
+faas_read_method_list(faas_ctx_t *ctx, faas_ynode_t *node, unsigned *methods)
+{
+    size_t       i, start, end;
+    unsigned     m;
+    const char  *s;
+    char         name[FAAS_QUOTE_SIZE];
+
+    s = node->value;
+    i = 0;
+
+    while (i <= node->len) {
+        start = i;
+
+        while (i < node->len && s[i] != ',') {
+            i++;
+        }
+
+        end = i++;
+
+        while (start < end && (s[start] == ' ' || s[start] == '\t')) {
+            start++;
+        }
+
+        while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t')) {
+            end--;
+        }
+
+        if (end == start) {
+            continue;
+        }
+
+        if ((end - start == 3 && strncasecmp(s + start, "any", 3) == 0)
+            || (end - start == 3 && strncasecmp(s + start, "all", 3) == 0))
+        {
+            *methods |= FAAS_METHODS_ANY;
+            continue;
+        }
+
+        m = faas_method_parse(s + start, end - start);
+
+        if (m == 0) {
+            faas_quote(s + start, end - start, name, sizeof(name));
+            return faas_fail(ctx, node, "unknown method %s", name);
+        }
+
+        *methods |= m;
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_env(faas_ctx_t *ctx, faas_ynode_t *node, faas_kv_t **env,
+    size_t *nenv)
+{
+    size_t         i, kp;
+    faas_kv_t     *kv;
+    faas_ynode_t  *k;
+    char           got[FAAS_QUOTE_SIZE], name[FAAS_QUOTE_SIZE];
+
+    *env = NULL;
+    *nenv = 0;
+
+    if (faas_is_null(node)) {
+        return FAAS_OK;
+    }
+
+    if (node->type != FAAS_Y_MAPPING) {
+        return faas_fail(ctx, node, "expected a mapping of variables, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    if (node->n / 2 > FAAS_ENV_MAX) {
+        return faas_fail(ctx, node, "more than %d variables", FAAS_ENV_MAX);
+    }
+
+    if (node->n == 0) {
+        return FAAS_OK;
+    }
+
+    kv = faas_alloc(ctx->pool, node->n / 2 * sizeof(faas_kv_t));
+    if (kv == NULL) {
+        return faas_nomem(ctx, ctx->pool);
+    }
+
+    for (i = 0, k = node->child; k && k->next; k = k->next->next, i++) {
+
+        if (k->len == 0 || memchr(k->value, '=', k->len)
+            || strlen(k->value) != k->len)
+        {
+            faas_quote(k->value, k->len, name, sizeof(name));
+            return faas_fail(ctx, k, "invalid variable name %s", name);
+        }
+
+        kv[i].key = faas_strndup(ctx->pool, k->value, k->len);
+        if (kv[i].key == NULL) {
+            return faas_nomem(ctx, ctx->pool);
+        }
+
+        kp = ctx->path_len;
+        faas_path_key(ctx, k->value, k->len);
+
+        /* values are taken as written: "true" stays "true" */
+
+        if (faas_read_string(ctx, k->next, &kv[i].value) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        faas_path_pop(ctx, kp);
+
+        if (kv[i].value == NULL) {
+            kv[i].value = faas_strndup(ctx->pool, "", 0);
+            if (kv[i].value == NULL) {
+                return faas_nomem(ctx, ctx->pool);
+            }
+        }
+    }
+
+    *env = kv;
+    *nenv = i;
+
+    return FAAS_OK;
+}
+
+
+/* the provider's variables in their order, the function's over them */
+
+static int
+faas_merge_env(faas_ctx_t *ctx, faas_ynode_t *node, faas_provider_t *prov,
+    faas_kv_t *own, size_t nown, faas_function_t *fn)
+{
+    size_t      i, j, n;
+    faas_kv_t  *env;
+
+    if (nown == 0) {
+        /* shared: the arena frees it once */
+        fn->env = prov->env;
+        fn->nenv = prov->nenv;
+        return FAAS_OK;
+    }
+
+    n = prov->nenv + nown;
+    ctx->env_total += n;
+
+    if (ctx->env_total > FAAS_ENV_TOTAL_MAX) {
+        return faas_fail(ctx, node, "more than %d environment variables in "
+                         "all functions together", FAAS_ENV_TOTAL_MAX);
+    }
+
+    env = faas_alloc(ctx->pool, n * sizeof(faas_kv_t));
+    if (env == NULL) {
+        return faas_nomem(ctx, ctx->pool);
+    }
+
+    if (prov->nenv) {
+        memcpy(env, prov->env, prov->nenv * sizeof(faas_kv_t));
+    }
+
+    n = prov->nenv;
+
+    for (i = 0; i < nown; i++) {
+        for (j = 0; j < prov->nenv; j++) {
+            if (strcmp(env[j].key, own[i].key) == 0) {
+                env[j].value = own[i].value;
+                break;
+            }
+        }
+
+        if (j == prov->nenv) {
+            env[n++] = own[i];
+        }
+    }
+
+    fn->env = env;
+    fn->nenv = n;
+
+    return FAAS_OK;
+}
+
+
+/* values */
+
+static int
+faas_read_string(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
+{
+    char  got[FAAS_QUOTE_SIZE];
+
+    if (node->type != FAAS_Y_SCALAR) {
+        return faas_fail(ctx, node, "expected a string, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    if (faas_is_null(node)) {
+        *out = NULL;
+        return FAAS_OK;
+    }
+
+    if (strlen(node->value) != node->len) {
+        return faas_fail(ctx, node, "contains a NUL character");
+    }
+
+    *out = faas_strndup(ctx->pool, node->value, node->len);
+    if (*out == NULL) {
+        return faas_nomem(ctx, ctx->pool);
+    }
+
+    return FAAS_OK;
+}
+
+
+/* "file.export": a code path under the manifest's directory, an export */
+
+static int
+faas_read_handler(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
+{
+    size_t       i, dot, seg;
+    const char  *s;
+    char         got[FAAS_QUOTE_SIZE];
+
+    if (faas_read_string(ctx, node, out) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (*out == NULL) {
+        return FAAS_OK;
+    }
+
+    s = node->value;
+
+    faas_quote(s, node->len, got, sizeof(got));
+
+    if (node->len > FAAS_HANDLER_MAX) {
+        return faas_fail(ctx, node, "longer than %d bytes",
+                         FAAS_HANDLER_MAX);
+    }
+
+    for (dot = node->len; dot > 0 && s[dot - 1] != '.'; dot--) {
+        /* void */
+    }
+
+    if (dot < 2 || dot == node->len) {
+        return faas_fail(ctx, node, "expected \"file.export\" like "
+                         "\"index.handler\", got %s", got);
+    }
+
+    for (i = dot; i < node->len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '$'))
+        {
+            return faas_fail(ctx, node, "the export after the last \".\" "
+                             "must be a JavaScript name, got %s", got);
+        }
+    }
+
+    if (s[0] == '/') {
+        return faas_fail(ctx, node, "the file part must be a relative path, "
+                         "got %s", got);
+    }
+
+    for (i = 0; i < dot - 1; i++) {
+        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\') {
+            return faas_fail(ctx, node, "the file part may not hold control "
+                             "characters or \"\\\", got %s", got);
+        }
+    }
+
+    /* ".." as a whole segment only: "a..b.handler" is a name */
+
+    for (seg = 0, i = 0; i <= dot - 1; i++) {
+        if (i == dot - 1 || s[i] == '/') {
+            if (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.') {
+                return faas_fail(ctx, node, "the file part may not leave the "
+                                 "manifest's directory with \"..\", got %s",
+                                 got);
+            }
+
+            seg = i + 1;
+        }
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_path(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
+{
+    size_t       i;
+    const char  *s;
+    char         got[FAAS_QUOTE_SIZE];
+
+    if (faas_read_string(ctx, node, out) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (*out == NULL) {
+        return FAAS_OK;
+    }
+
+    s = node->value;
+
+    faas_quote(s, node->len, got, sizeof(got));
+
+    if (node->len == 0 || s[0] != '/') {
+        return faas_fail(ctx, node, "must start with \"/\", got %s", got);
+    }
+
+    if (node->len > FAAS_PATH_MAX) {
+        return faas_fail(ctx, node, "longer than %d bytes", FAAS_PATH_MAX);
+    }
+
+    for (i = 0; i < node->len; i++) {
+        if ((unsigned char) s[i] <= 0x20 || s[i] == 0x7f || s[i] == '?'
+            || s[i] == '#')
+        {
+            return faas_fail(ctx, node, "may not hold spaces, control "
+                             "characters, \"?\" or \"#\", got %s", got);
+        }
+    }
+
+    return FAAS_OK;
+}
+
+
+/* seconds, "30" or "0.5", into milliseconds; fractions of one round up */
+
+static int
+faas_read_seconds(faas_ctx_t *ctx, faas_ynode_t *node, unsigned *ms)
+{
+    int          negative, digits, frac_digits, more;
+    size_t       i;
+    unsigned     frac;
+    const char  *s;
+    uint64_t     sec;
+    char         got[FAAS_QUOTE_SIZE];
+
+    if (faas_is_null(node)) {
+        *ms = 0;
+        return FAAS_OK;
+    }
+
+    if (node->type != FAAS_Y_SCALAR) {
+        return faas_fail(ctx, node, "expected a number of seconds, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    s = node->value;
+    faas_quote(s, node->len, got, sizeof(got));
+
+    i = 0;
+    negative = 0;
+
+    if (i < node->len && (s[i] == '-' || s[i] == '+')) {
+        negative = (s[i] == '-');
+        i++;
+    }
+
+    sec = 0;
+    digits = 0;
+
+    while (i < node->len && s[i] >= '0' && s[i] <= '9') {
+        if (sec <= FAAS_SECONDS_MAX) {
+            sec = sec * 10 + (s[i] - '0');
+        }
+
+        digits++;
+        i++;
+    }
+
+    frac = 0;
+    frac_digits = 0;
+    more = 0;
+
+    if (i < node->len && s[i] == '.') {
+        i++;
+
+        while (i < node->len && s[i] >= '0' && s[i] <= '9') {
+            if (frac_digits < 3) {
+                frac = frac * 10 + (s[i] - '0');
+
+            } else if (s[i] != '0') {
+                more = 1;
+            }
+
+            frac_digits++;
+            i++;
+        }
+
+        for (digits += frac_digits; frac_digits < 3; frac_digits++) {
+            frac *= 10;
+        }
+    }
+
+    if (digits == 0 || i != node->len) {
+        return faas_fail(ctx, node, "expected a number of seconds, got %s",
+                         got);
+    }
+
+    if (negative || (sec == 0 && frac == 0 && !more)) {
+        return faas_fail(ctx, node, "must be more than 0 seconds, got %s",
+                         got);
+    }
+
+    if (sec > FAAS_SECONDS_MAX
+        || (sec == FAAS_SECONDS_MAX && (frac || more)))
+    {
+        return faas_fail(ctx, node, "must be at most %d seconds (a day), "
+                         "got %s", FAAS_SECONDS_MAX, got);
+    }
+
+    *ms = (unsigned) (sec * 1000 + frac + more);
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_uint(faas_ctx_t *ctx, faas_ynode_t *node, unsigned min,
+    unsigned max, unsigned *out)
+{
+    size_t       i;
+    uint64_t     n;
+    const char  *s;
+    char         got[FAAS_QUOTE_SIZE];
+
+    if (faas_is_null(node)) {
+        *out = 0;
+        return FAAS_OK;
+    }
+
+    if (node->type != FAAS_Y_SCALAR) {
+        return faas_fail(ctx, node, "expected a positive integer, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    s = node->value;
+    faas_quote(s, node->len, got, sizeof(got));
+
+    i = (node->len && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
+
+    if (i == node->len) {
+        return faas_fail(ctx, node, "expected a positive integer, got %s",
+                         got);
+    }
+
+    for (n = 0; i < node->len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return faas_fail(ctx, node, "expected a positive integer, "
+                             "got %s", got);
+        }
+
+        if (n <= max) {
+            n = n * 10 + (s[i] - '0');
+        }
+    }
+
+    if (s[0] == '-' || n < min || n > max) {
+        return faas_fail(ctx, node, "must be from %u to %u, got %s",
+                         min, max, got);
+    }
+
+    *out = (unsigned) n;
+
+    return FAAS_OK;
+}
+
+
+/* names become socket file names: "<dir>/<name>-<slot>.sock" */
+
+static int
+faas_check_name(faas_ctx_t *ctx, faas_ynode_t *key)
+{
+    size_t       i;
+    const char  *s;
+    char         name[FAAS_QUOTE_SIZE];
+
+    s = key->value;
+
+    for (i = 0; i < key->len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+        {
+            break;
+        }
+    }
+
+    if (key->len == 0 || key->len > FAAS_FUNCTION_NAME_MAX || i < key->len
+        || s[0] == '-')
+    {
+        faas_quote(s, key->len, name, sizeof(name));
+        return faas_fail(ctx, key, "invalid function name %s: use 1 to %d "
+                         "of A-Z a-z 0-9 _ -, not starting with \"-\"",
+                         name, FAAS_FUNCTION_NAME_MAX);
+    }
+
+    return FAAS_OK;
+}
+
+
+/* YAML 1.2 core schema, which js-yaml follows */
+
+static int
+faas_is_null(faas_ynode_t *node)
+{
+    const char  *s;
+
+    if (node->type != FAAS_Y_SCALAR || !node->plain) {
+        return 0;
+    }
+
+    s = node->value;
+
+    return node->len == 0
+           || (node->len == 1 && s[0] == '~')
+           || (node->len == 4 && (strcmp(s, "null") == 0
+                                  || strcmp(s, "Null") == 0
+                                  || strcmp(s, "NULL") == 0));
+}
+
+
+static int
+faas_is_bool(faas_ynode_t *node, int *value)
+{
+    const char  *s;
+
+    if (node->type != FAAS_Y_SCALAR || !node->plain) {
+        return 0;
+    }
+
+    s = node->value;
+
+    if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0
+        || strcmp(s, "TRUE") == 0)
+    {
+        *value = 1;
+        return 1;
+    }
+
+    if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0
+        || strcmp(s, "FALSE") == 0)
+    {
+        *value = 0;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+faas_key_is(faas_ynode_t *key, const char *name)
+{
+    size_t  len;
+
+    len = strlen(name);
+
+    return key->len == len && memcmp(key->value, name, len) == 0;
+}
+
+
+static const char *
+faas_describe(faas_ynode_t *node, char *buf, size_t size)
+{
+    switch (node->type) {
+
+    case FAAS_Y_MAPPING:
+        return "a mapping";
+
+    case FAAS_Y_SEQUENCE:
+        return "a sequence";
+
+    default:
+        if (faas_is_null(node)) {
+            return "an empty value";
+        }
+
+        faas_quote(node->value, node->len, buf, size);
+        return buf;
+    }
+}
+
+
+/* a value in quotes for messages: escaped, shortened */
+
+static void
+faas_quote(const char *s, size_t len, char *buf, size_t size)
+{
+    size_t         i, n;
+    unsigned char  c;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    n = 0;
+    buf[n++] = '"';
+
+    for (i = 0; i < len; i++) {
+
+        /* room for an escaped byte, "...", the quote and the NUL */
+
+        if (n + 4 + 3 + 2 > size || i == FAAS_QUOTE_MAX) {
+            memcpy(buf + n, "...", 3);
+            n += 3;
+            break;
+        }
+
+        c = s[i];
+
+        if (c == '"' || c == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = c;
+
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            buf[n++] = '\\';
+            buf[n++] = (c == '\n') ? 'n' : (c == '\t') ? 't' : 'r';
+
+        } else if (c < 0x20 || c == 0x7f) {
+            buf[n++] = '\\';
+            buf[n++] = 'x';
+            buf[n++] = hex[c >> 4];
+            buf[n++] = hex[c & 0xf];
+
+        } else {
+            buf[n++] = c;
+        }
+    }
+
+    buf[n++] = '"';
+    buf[n] = '\0';
+}
+
+
+/* where a value is, "functions.hello.events[0].http", for messages */
+
+static size_t
+faas_path_push(faas_ctx_t *ctx, const char *fmt, ...)
+{
+    int      n;
+    size_t   saved;
+    va_list  args;
+
+    saved = ctx->path_len;
+
+    va_start(args, fmt);
+    n = vsnprintf(ctx->path + saved, sizeof(ctx->path) - saved, fmt, args);
+    va_end(args);
+
+    if (n > 0) {
+        ctx->path_len += n;
+
+        if (ctx->path_len >= sizeof(ctx->path)) {
+            ctx->path_len = sizeof(ctx->path) - 1;
+        }
+    }
+
+    return saved;
+}
+
+
+static void
+faas_path_key(faas_ctx_t *ctx, const char *s, size_t len)
+{
+    size_t  i;
+    char    key[FAAS_QUOTE_SIZE];
+
+    for (i = 0; i < len && i < FAAS_QUOTE_MAX; i++) {
+        key[i] = ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+    }
+
+    key[i] = '\0';
+
+    faas_path_push(ctx, "%s%s%s", ctx->path_len ? "." : "", key,
+                   i < len ? "..." : "");
+}
+
+
+static void
+faas_path_pop(faas_ctx_t *ctx, size_t len)
+{
+    ctx->path_len = len;
+    ctx->path[len] = '\0';
+}
+
+
+static int
+faas_fail(faas_ctx_t *ctx, faas_ynode_t *node, const char *fmt, ...)
+{
+    va_list  args;
+    char     msg[256];
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    faas_error_set(ctx->err, ctx->file, node->line, node->column, "%s%s%s",
+                   ctx->path, ctx->path_len ? ": " : "", msg);
+
+    return FAAS_ERROR;
+}
+
+
+/* arenas */
+
+static void *
+faas_alloc(faas_arena_t *a, size_t size)
+{
+    size_t         bsize;
+    faas_block_t  *b;
+
+    size = (size + 15) & ~(size_t) 15;
+
+    if (size == 0) {
+        size = 16;
+    }
+
+    b = a->head;
+
+    if (b && b->size - b->used >= size) {
+        b->used += size;
+        return memset((char *) b + FAAS_BLOCK_HEAD + b->used - size, 0, size);
+    }
+
+    bsize = (size > FAAS_ARENA_BLOCK / 4) ? size : FAAS_ARENA_BLOCK;
+
+    if (a->total + bsize > FAAS_ARENA_MAX) {
+        a->over = 1;
+        return NULL;
+    }
+
+    b = malloc(FAAS_BLOCK_HEAD + bsize);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    a->total += bsize;
+
+    b->size = bsize;
+    b->used = size;
+
+    /* a large block goes second, so the current one keeps serving */
+
+    if (bsize == size && a->head) {
+        b->next = a->head->next;
+        a->head->next = b;
+
+    } else {
+        b->next = a->head;
+        a->head = b;
+    }
+
+    return memset((char *) b + FAAS_BLOCK_HEAD, 0, size);
+}
+
+
+static char *
+faas_strndup(faas_arena_t *a, const char *s, size_t len)
+{
+    char  *p;
+
+    p = faas_alloc(a, len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    memcpy(p, s, len);
+    p[len] = '\0';
+
+    return p;
+}
+
+
+static void
+faas_arena_free(faas_arena_t *a)
+{
+    faas_block_t  *b, *next;
+
+    for (b = a->head; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+
+    a->head = NULL;
+    a->total = 0;
+}
+
+
+static int
+faas_nomem(faas_ctx_t *ctx, faas_arena_t *a)
+{
+    if (a && a->over) {
+        faas_error_set(ctx->err, ctx->file, 0, 0,
+                       "needs more than %d MiB of memory to be read",
+                       FAAS_ARENA_MAX / (1024 * 1024));
+
+    } else {
+        faas_error_set(ctx->err, ctx->file, 0, 0, "out of memory");
+    }
+
+    return FAAS_ERROR;
+}

@@ -14,6 +14,27 @@
  * A compiled router is immutable: lookups allocate nothing and their cost
  * depends on the depth of the path, not on the number of routes (static
  * children are found by hash).
+ *
+ * Choices where Midway leaves room:
+ *
+ *   - a trailing slash is insignificant, as in koa-router's default
+ *     non-strict mode: the path "/a/" matches the routes of "/a", and the
+ *     pattern "/a/" is the route "/a" (so they conflict);
+ *   - segments compare byte for byte, case-sensitively, like nginx
+ *     locations; an empty segment ("//", only with merge_slashes off)
+ *     matches no static or ":param" segment, only a "*" above it;
+ *   - a route that allows GET also takes HEAD, as koa-router's do, at its
+ *     own place in the order; among routes of the same shape one naming
+ *     HEAD comes first; the Allow set of a 405 then lists HEAD too;
+ *   - a method of 0 (one nginx knows and ngx_faas does not, PROPFIND...)
+ *     matches no route: FAAS_MATCH_METHOD if the path matches, else
+ *     FAAS_MATCH_NOT_FOUND;
+ *   - the value of "*" is the rest of the path after the prefix and its
+ *     "/", as it came: "" for "/api" and "/api/", "x/y/" for "/api/x/y/".
+ *
+ * Patterns: static segments must not hold ':', '*', '?', '#', spaces or
+ * control characters (path-to-regexp would read some as syntax); a ":name"
+ * is made of [A-Za-z0-9_]; a pattern is at most 4096 bytes.
  */
 
 #ifndef FAAS_ROUTER_H_INCLUDED
@@ -55,11 +76,14 @@ typedef struct {
 faas_router_t *faas_router_create(void);
 
 /*
- * Adds a route; "file", "line" and "column" are kept for messages.
- * Fails on an invalid pattern ("*" not at the end, empty ":" name, more
- * than FAAS_ROUTER_MAX_PARAMS parameters, not starting with "/") and on a
- * route with the same pattern shape and an overlapping method set,
- * naming where the earlier one was declared.
+ * Adds a route; "file", "line" and "column" are kept for messages ("file"
+ * is not copied: it must outlive the last faas_router_add()).  The pattern
+ * is copied.  Fails on an invalid pattern ("*" not at the end, empty ":"
+ * name, more than FAAS_ROUTER_MAX_PARAMS parameters, "*" included, more
+ * than FAAS_ROUTER_MAX_SEGMENTS segments, not starting with "/"), on
+ * methods outside FAAS_METHOD_* or none, and on a route with the same
+ * pattern shape and an overlapping method set, naming where the earlier
+ * one was declared.  A failed add leaves the router usable.
  */
 int faas_router_add(faas_router_t *router, const char *pattern,
     unsigned methods, void *data, const char *file, unsigned line,
@@ -69,9 +93,10 @@ int faas_router_add(faas_router_t *router, const char *pattern,
 int faas_router_compile(faas_router_t *router, faas_error_t *err);
 
 /*
- * Matches a request path (already decoded and normalised, no query).
- * Allocates nothing.  Returns FAAS_MATCH_OK, FAAS_MATCH_NOT_FOUND or
- * FAAS_MATCH_METHOD.
+ * Matches a request path (already decoded and normalised, no query; not
+ * NUL-terminated, "len" bounds it).  "method" is one FAAS_METHOD_* bit, or
+ * 0.  Allocates nothing; the router is only read, so threads may share
+ * it.  Returns FAAS_MATCH_OK, FAAS_MATCH_NOT_FOUND or FAAS_MATCH_METHOD.
  */
 int faas_router_match(const faas_router_t *router, unsigned method,
     const char *path, size_t len, faas_match_t *match);

@@ -1,0 +1,5 @@
+'use strict';
+
+exports.handler = async (ctx) => {
+  ctx.body = { hello: ctx.query.name || 'world' };
+};

@@ -90,7 +90,7 @@ fuzz: $(FUZZ_BINS)
 	done
 
 test-runtime:
-	cd runtime/node && node --test test/
+	cd runtime/node && node --test test/*.test.js
 
 test-integration: build
 	NGX_FAAS_BUILD=$(abspath $(BUILD)) NGINX_BIN=$(NGINX_BIN) \

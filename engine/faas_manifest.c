@@ -121,8 +121,6 @@ typedef struct {
     const char             *key;
     size_t                  order;
     const faas_manifest_t  *manifest;
-    const char             *path;
-    unsigned                methods;
     unsigned                line;
     unsigned                column;
 } faas_seen_t;
@@ -207,7 +205,6 @@ static int faas_fail(faas_ctx_t *ctx, faas_ynode_t *node, const char *fmt,
     ;
 
 static const char *faas_getenv_process(const char *name, void *data);
-static size_t faas_route_shape(const char *path, char *buf);
 static int faas_seen_cmp(const void *one, const void *two);
 
 
@@ -468,45 +465,25 @@ int
 faas_manifests_check(faas_manifest_t *const *manifests, size_t n,
     faas_error_t *err)
 {
-    char                    *shapes, *p;
-    size_t                   i, j, k, nfn, nev, size, g;
-    unsigned                 overlap;
+    size_t                   i, j, nfn, g;
     faas_seen_t             *seen, *first, *second, *s;
     const faas_function_t   *fn;
-    char                     methods[64];
 
     nfn = 0;
-    nev = 0;
-    size = 0;
 
     for (i = 0; i < n; i++) {
-        if (manifests[i] == NULL) {
-            continue;
-        }
-
-        nfn += manifests[i]->nfunctions;
-
-        for (j = 0; j < manifests[i]->nfunctions; j++) {
-            fn = &manifests[i]->functions[j];
-            nev += fn->nevents;
-
-            for (k = 0; k < fn->nevents; k++) {
-                size += strlen(fn->events[k].path) + 1;
-            }
+        if (manifests[i] != NULL) {
+            nfn += manifests[i]->nfunctions;
         }
     }
 
-    seen = calloc(nfn + nev + 1, sizeof(faas_seen_t));
-    shapes = malloc(size + 1);
-
-    if (seen == NULL || shapes == NULL) {
-        free(seen);
-        free(shapes);
+    seen = calloc(nfn + 1, sizeof(faas_seen_t));
+    if (seen == NULL) {
         faas_error_set(err, NULL, 0, 0, "out of memory");
         return FAAS_ERROR;
     }
 
-    /* function names: sorted by name, then by the order of declaration */
+    /* sorted by name, then by the order of declaration */
 
     s = seen;
 
@@ -551,123 +528,13 @@ faas_manifests_check(faas_manifest_t *const *manifests, size_t n,
                        "function \"%s\" is already declared at %s:%u:%u",
                        second->key, first->manifest->file, first->line,
                        first->column);
-        goto failed;
-    }
-
-    /* routes: sorted by shape, then checked pairwise within one shape */
-
-    s = seen;
-    p = shapes;
-
-    for (i = 0; i < n; i++) {
-        if (manifests[i] == NULL) {
-            continue;
-        }
-
-        for (j = 0; j < manifests[i]->nfunctions; j++) {
-            fn = &manifests[i]->functions[j];
-
-            for (k = 0; k < fn->nevents; k++) {
-                s->key = p;
-                p += faas_route_shape(fn->events[k].path, p) + 1;
-                s->order = s - seen;
-                s->manifest = manifests[i];
-                s->path = fn->events[k].path;
-                s->methods = fn->events[k].methods;
-                s->line = fn->events[k].line;
-                s->column = fn->events[k].column;
-                s++;
-            }
-        }
-    }
-
-    qsort(seen, nev, sizeof(faas_seen_t), faas_seen_cmp);
-
-    first = NULL;
-    second = NULL;
-    overlap = 0;
-
-    for (i = 1, g = 0; i < nev; i++) {
-        if (strcmp(seen[i].key, seen[g].key) != 0) {
-            g = i;
-            continue;
-        }
-
-        if (second && seen[i].order > second->order) {
-            continue;
-        }
-
-        for (j = g; j < i; j++) {
-            if (seen[j].methods & seen[i].methods) {
-                first = &seen[j];
-                second = &seen[i];
-                overlap = seen[j].methods & seen[i].methods;
-                break;
-            }
-        }
-    }
-
-    if (second) {
-        k = faas_methods_format(overlap, methods, sizeof(methods));
-
-        /* "GET, POST" reads as two routes; "GET,POST /x" as one */
-
-        for (i = 0, j = 0; i < k; i++) {
-            if (methods[i] != ' ') {
-                methods[j++] = methods[i];
-            }
-        }
-
-        methods[j] = '\0';
-
-        faas_error_set(err, second->manifest->file, second->line,
-                       second->column,
-                       "route \"%s %s\" is already declared at %s:%u:%u",
-                       methods, second->path, first->manifest->file,
-                       first->line, first->column);
-        goto failed;
+        free(seen);
+        return FAAS_ERROR;
     }
 
     free(seen);
-    free(shapes);
 
     return FAAS_OK;
-
-failed:
-
-    free(seen);
-    free(shapes);
-
-    return FAAS_ERROR;
-}
-
-
-/* the part of a route that decides a clash: "/a/:id" and "/a/:x" agree */
-
-static size_t
-faas_route_shape(const char *path, char *buf)
-{
-    size_t  n;
-
-    n = 0;
-
-    while (*path) {
-        if (*path == ':' && n > 0 && buf[n - 1] == '/') {
-            buf[n++] = ':';
-
-            while (*path && *path != '/') {
-                path++;
-            }
-
-            continue;
-        }
-
-        buf[n++] = *path++;
-    }
-
-    buf[n] = '\0';
-
-    return n;
 }
 
 

@@ -98,9 +98,11 @@ const faas_function_t *faas_manifest_find(faas_manifest_t *const *manifests,
     size_t n, const char *name, const faas_manifest_t **owner);
 
 /*
- * Checks a set of manifests together: function names unique across all
- * of them, and no two routes with the same path and an overlapping method
- * set.  Reports the second place with a reference to the first.
+ * Checks a set of manifests together: function names are unique across
+ * all of them (a name is a socket's and, later, a Redis key's).  Reports
+ * the second place with a reference to the first.  Routes are not
+ * compared here: they only meet within one nginx server, where the
+ * router (faas_router_add) is the one that judges them.
  */
 int faas_manifests_check(faas_manifest_t *const *manifests, size_t n,
     faas_error_t *err);

@@ -133,3 +133,39 @@ faas_methods_format(unsigned methods, char *buf, size_t size)
 
     return n;
 }
+
+
+void
+faas_trace_init(faas_trace_t *trace, uint64_t prefix, uint64_t seed)
+{
+    trace->prefix = prefix;
+    trace->seed = seed;
+    trace->counter = 0;
+}
+
+
+/* splitmix64's finaliser: a bijection, so distinct counters stay distinct */
+
+static uint64_t
+faas_mix64(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+
+void
+faas_trace_next(faas_trace_t *trace, char *out)
+{
+    int                    i;
+    uint64_t               lo;
+    static const char      hex[] = "0123456789abcdef";
+
+    lo = faas_mix64(trace->seed + trace->counter++);
+
+    for (i = 15; i >= 0; i--) {
+        out[i] = hex[(trace->prefix >> ((15 - i) * 4)) & 0xf];
+        out[16 + i] = hex[(lo >> ((15 - i) * 4)) & 0xf];
+    }
+}

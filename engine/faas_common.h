@@ -67,4 +67,24 @@ unsigned faas_method_parse(const char *name, size_t len);
 size_t faas_methods_format(unsigned methods, char *buf, size_t size);
 
 
+/*
+ * Trace ids: 32 hex digits, like nginx's $request_id, without a call
+ * into the CSPRNG per request.  The high half is random per process,
+ * the low half a bijective mix of a counter, so ids never repeat within
+ * a process and differ between processes.  Unique, not secret.
+ */
+#define FAAS_TRACE_ID_LEN  32
+
+typedef struct {
+    uint64_t     prefix;
+    uint64_t     seed;
+    uint64_t     counter;
+} faas_trace_t;
+
+void faas_trace_init(faas_trace_t *trace, uint64_t prefix, uint64_t seed);
+
+/* writes FAAS_TRACE_ID_LEN hex digits, no NUL */
+void faas_trace_next(faas_trace_t *trace, char *out);
+
+
 #endif /* FAAS_COMMON_H_INCLUDED */

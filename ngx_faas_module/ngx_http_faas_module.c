@@ -14,6 +14,7 @@
 
 static ngx_int_t ngx_http_faas_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_faas_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_faas_init_process(ngx_cycle_t *cycle);
 static void *ngx_http_faas_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_faas_create_srv_conf(ngx_conf_t *cf);
@@ -129,7 +130,7 @@ ngx_module_t  ngx_http_faas_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_faas_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -157,6 +158,13 @@ ngx_http_faas_postconfiguration(ngx_conf_t *cf)
     }
 
     return ngx_http_faas_keepalive_init(cf, fmcf);
+}
+
+
+static ngx_int_t
+ngx_http_faas_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_faas_trace_init(cycle);
 }
 
 
@@ -202,8 +210,6 @@ ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_faas_main_conf_t *fmcf = conf;
 
-    ngx_str_t  request_id = ngx_string("request_id");
-
     if (fmcf->socket_dir.data == NULL) {
         ngx_str_set(&fmcf->socket_dir, "/run/ngx_faas");
     }
@@ -216,11 +222,6 @@ ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(fmcf->keepalive, 32);
     ngx_conf_init_msec_value(fmcf->keepalive_timeout, 60000);
-
-    fmcf->request_id_index = ngx_http_get_variable_index(cf, &request_id);
-    if (fmcf->request_id_index == NGX_ERROR) {
-        return NGX_CONF_ERROR;
-    }
 
     return NGX_CONF_OK;
 }

@@ -70,7 +70,6 @@ typedef struct {
     ngx_str_t                    socket_dir;
     ngx_uint_t                   keepalive;
     ngx_msec_t                   keepalive_timeout;
-    ngx_int_t                    request_id_index;
 } ngx_http_faas_main_conf_t;
 
 
@@ -118,6 +117,7 @@ ngx_int_t ngx_http_faas_init_functions(ngx_conf_t *cf,
 
 /* ngx_http_faas_handler.c */
 ngx_int_t ngx_http_faas_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_faas_trace_init(ngx_cycle_t *cycle);
 
 /* ngx_http_faas_upstream.c */
 ngx_int_t ngx_http_faas_upstream_start(ngx_http_request_t *r,

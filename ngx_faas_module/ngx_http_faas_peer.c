@@ -22,7 +22,7 @@ static void ngx_http_faas_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state);
 static ngx_http_faas_slot_t *ngx_http_faas_choose(ngx_http_faas_ctx_t *ctx);
 static ngx_int_t ngx_http_faas_cached(ngx_peer_connection_t *pc,
-    ngx_http_faas_slot_t *slot);
+    ngx_http_faas_slot_t *slot, ngx_uint_t check);
 static void ngx_http_faas_keepalive_close_handler(ngx_event_t *ev);
 static void ngx_http_faas_keepalive_dummy_handler(ngx_event_t *ev);
 static void ngx_http_faas_keepalive_close(ngx_connection_t *c);
@@ -69,7 +69,14 @@ ngx_http_faas_get_peer(ngx_peer_connection_t *pc, void *data)
                    &ctx->function->name, slot - ctx->function->slots,
                    slot->active);
 
-    return ngx_http_faas_cached(pc, slot);
+    /*
+     * an idempotent request sent on a connection the worker has just
+     * closed is retried; one that is not must not be sent on it
+     */
+
+    return ngx_http_faas_cached(pc, slot,
+                                ctx->request->method
+                                & (NGX_HTTP_POST|NGX_HTTP_PATCH|NGX_HTTP_LOCK));
 }
 
 
@@ -120,7 +127,8 @@ ngx_http_faas_choose(ngx_http_faas_ctx_t *ctx)
 
 
 static ngx_int_t
-ngx_http_faas_cached(ngx_peer_connection_t *pc, ngx_http_faas_slot_t *slot)
+ngx_http_faas_cached(ngx_peer_connection_t *pc, ngx_http_faas_slot_t *slot,
+    ngx_uint_t check)
 {
     int                      n;
     char                     buf[1];
@@ -141,32 +149,35 @@ ngx_http_faas_cached(ngx_peer_connection_t *pc, ngx_http_faas_slot_t *slot)
 
         /*
          * a worker that was replaced or restarted closes its idle
-         * connections; catch that here rather than on a sent request,
-         * which for a POST could not be retried
+         * connections, and the event saying so may not have been handled
+         * yet: a request that cannot be retried looks first
          */
 
-        n = recv(c->fd, buf, 1, MSG_PEEK);
+        if (check) {
+            n = recv(c->fd, buf, 1, MSG_PEEK);
 
-        if (n == -1 && ngx_socket_errno == NGX_EAGAIN) {
-            c->idle = 0;
-            c->sent = 0;
-            c->data = NULL;
-            c->log = pc->log;
-            c->read->log = pc->log;
-            c->write->log = pc->log;
-            c->pool->log = pc->log;
-
-            if (c->read->timer_set) {
-                ngx_del_timer(c->read);
+            if (n != -1 || ngx_socket_errno != NGX_EAGAIN) {
+                ngx_http_faas_keepalive_close(c);
+                continue;
             }
-
-            pc->connection = c;
-            pc->cached = 1;
-
-            return NGX_DONE;
         }
 
-        ngx_http_faas_keepalive_close(c);
+        c->idle = 0;
+        c->sent = 0;
+        c->data = NULL;
+        c->log = pc->log;
+        c->read->log = pc->log;
+        c->write->log = pc->log;
+        c->pool->log = pc->log;
+
+        if (c->read->timer_set) {
+            ngx_del_timer(c->read);
+        }
+
+        pc->connection = c;
+        pc->cached = 1;
+
+        return NGX_DONE;
     }
 
     return NGX_OK;

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_faas authors
  *
- * $faas_function and $faas_route, for logs.
+ * $faas_function, $faas_route and $faas_trace_id, for logs.
  */
 
 
@@ -23,6 +23,9 @@ static ngx_http_variable_t  ngx_http_faas_vars[] = {
 
     { ngx_string("faas_route"), NULL, ngx_http_faas_variable,
       offsetof(ngx_http_faas_ctx_t, route), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("faas_trace_id"), NULL, ngx_http_faas_variable,
+      offsetof(ngx_http_faas_ctx_t, trace_id), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };

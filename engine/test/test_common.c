@@ -1,0 +1,142 @@
+/*
+ * Copyright (C) ngx_faas authors
+ */
+
+
+#include <stdlib.h>
+
+#include "unit.h"
+#include "faas_common.h"
+
+
+static int
+test_compare(const void *a, const void *b)
+{
+    return memcmp(a, b, FAAS_TRACE_ID_LEN);
+}
+
+
+static int
+test_hex(const char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+test_methods(void)
+{
+    char  buf[64];
+
+    CHECK_INT(faas_method_parse("get", 3), FAAS_METHOD_GET);
+    CHECK_INT(faas_method_parse("OPTIONS", 7), FAAS_METHOD_OPTIONS);
+    CHECK_INT(faas_method_parse("GETX", 4), 0);
+    CHECK_INT(faas_method_parse("GE", 2), 0);
+
+    CHECK_INT(faas_methods_format(FAAS_METHODS_ANY, buf, sizeof(buf)),
+              strlen("GET, HEAD, POST, PUT, DELETE, PATCH"));
+    CHECK_STR(buf, "GET, HEAD, POST, PUT, DELETE, PATCH");
+
+    /* too small a buffer: whole names only, always terminated */
+    faas_methods_format(FAAS_METHOD_GET|FAAS_METHOD_POST, buf, 8);
+    CHECK_STR(buf, "GET");
+
+    CHECK_INT(faas_methods_format(0, buf, sizeof(buf)), 0);
+    CHECK_STR(buf, "");
+}
+
+
+static void
+test_errors(void)
+{
+    char          buf[64];
+    faas_error_t  err;
+
+    faas_error_set(&err, "f.yml", 3, 7, "bad %s", "thing");
+    faas_error_format(&err, buf, sizeof(buf));
+    CHECK_STR(buf, "f.yml:3:7: bad thing");
+
+    faas_error_set(&err, "f.yml", 0, 0, "unreadable");
+    faas_error_format(&err, buf, sizeof(buf));
+    CHECK_STR(buf, "f.yml: unreadable");
+
+    faas_error_set(&err, NULL, 0, 0, "plain");
+    faas_error_format(&err, buf, sizeof(buf));
+    CHECK_STR(buf, "plain");
+
+    faas_error_set(&err, "a-very-long-file-name.yml", 1, 1, "cut");
+    CHECK_INT(faas_error_format(&err, buf, 8), 7);
+    CHECK_STR(buf, "a-very-");
+}
+
+
+static void
+test_trace_ids(void)
+{
+    char          *ids, *p;
+    size_t         i, n, bad, dups;
+    faas_trace_t   a, b;
+
+    n = 100000;
+
+    ids = malloc(n * FAAS_TRACE_ID_LEN);
+    if (ids == NULL) {
+        CHECK(ids != NULL);
+        return;
+    }
+
+    faas_trace_init(&a, 0x0123456789abcdefULL, 42);
+
+    bad = 0;
+
+    for (i = 0; i < n; i++) {
+        p = ids + i * FAAS_TRACE_ID_LEN;
+        faas_trace_next(&a, p);
+
+        bad += test_hex(p, FAAS_TRACE_ID_LEN) == 0;
+    }
+
+    CHECK_INT(bad, 0);
+    CHECK_MEM(ids, 16, "0123456789abcdef");
+
+    qsort(ids, n, FAAS_TRACE_ID_LEN, test_compare);
+
+    dups = 0;
+
+    for (i = 1; i < n; i++) {
+        dups += memcmp(ids + (i - 1) * FAAS_TRACE_ID_LEN,
+                       ids + i * FAAS_TRACE_ID_LEN, FAAS_TRACE_ID_LEN) == 0;
+    }
+
+    CHECK_INT(dups, 0);
+
+    /* two processes, same seed by chance: the prefixes keep them apart */
+
+    faas_trace_init(&a, 1, 7);
+    faas_trace_init(&b, 2, 7);
+    faas_trace_next(&a, ids);
+    faas_trace_next(&b, ids + FAAS_TRACE_ID_LEN);
+    CHECK(memcmp(ids, ids + FAAS_TRACE_ID_LEN, FAAS_TRACE_ID_LEN) != 0);
+    CHECK(memcmp(ids + 16, ids + FAAS_TRACE_ID_LEN + 16, 16) == 0);
+
+    free(ids);
+}
+
+
+int
+main(void)
+{
+    test_methods();
+    test_errors();
+    test_trace_ids();
+
+    return unit_done("test_common");
+}

@@ -207,6 +207,49 @@ sub start_faasd {
     }
 }
 
+# a redis-server of the test's own, on a Unix socket in the test directory
+# (and, with tcp => 1, on a free loopback port too); returns its URL
+sub start_redis {
+    my ($self, %opts) = @_;
+    my $dir = "$self->{dir}/redis";
+    make_path($dir);
+    my $port = $opts{tcp} ? $self->port('redis') : 0;
+    my @cmd = ('redis-server', '--port', $port, '--bind', '127.0.0.1',
+               '--unixsocket', "$dir/redis.sock", '--unixsocketperm', '777',
+               '--dir', $dir, '--save', '', '--appendonly', 'no',
+               '--daemonize', 'no', '--logfile', "$dir/redis.log",
+               @{$opts{args} || []});
+    $self->spawn('redis', @cmd);
+    $self->wait_for(sub { -S "$dir/redis.sock" }, 10)
+        or croak "redis-server did not start:\n"
+            . $self->read_file("$dir/redis.log");
+    return $self->redis_url;
+}
+
+sub redis_url {
+    my ($self) = @_;
+    return "unix://$self->{dir}/redis/redis.sock";
+}
+
+# redis-cli against the test's redis; returns its output, chomped
+sub redis_cli {
+    my ($self, @args) = @_;
+    my $sock = "$self->{dir}/redis/redis.sock";
+    open my $fh, '-|', 'redis-cli', '-s', $sock, @args
+        or die "redis-cli: $!";
+    local $/;
+    my $out = <$fh>;
+    close $fh;
+    chomp $out if defined $out;
+    return $out // '';
+}
+
+sub stop_redis {
+    my ($self) = @_;
+    $self->stop_process('redis', 'TERM');
+    unlink "$self->{dir}/redis/redis.sock";
+}
+
 sub start_nginx {
     my ($self) = @_;
     $self->spawn('nginx', $NGINX, '-p', "$self->{dir}/nginx/", '-c',

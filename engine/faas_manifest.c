@@ -1920,9 +1920,7 @@ faas_read_string(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
 static int
 faas_read_handler(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
 {
-    size_t       i, dot, seg;
-    const char  *s;
-    char         got[FAAS_QUOTE_SIZE];
+    char  msg[200];
 
     if (faas_read_string(ctx, node, out) != FAAS_OK) {
         return FAAS_ERROR;
@@ -1932,42 +1930,65 @@ faas_read_handler(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
         return FAAS_OK;
     }
 
-    s = node->value;
-
-    faas_quote(s, node->len, got, sizeof(got));
-
-    if (node->len > FAAS_HANDLER_MAX) {
-        return faas_fail(ctx, node, "longer than %d bytes",
-                         FAAS_HANDLER_MAX);
+    if (faas_handler_check(node->value, node->len, msg, sizeof(msg))
+        != FAAS_OK)
+    {
+        return faas_fail(ctx, node, "%s", msg);
     }
 
-    for (dot = node->len; dot > 0 && s[dot - 1] != '.'; dot--) {
+    return FAAS_OK;
+}
+
+
+int
+faas_handler_check(const char *s, size_t len, char *msg, size_t size)
+{
+    size_t  i, dot, seg;
+    char    got[FAAS_QUOTE_SIZE];
+
+    faas_quote(s, len, got, sizeof(got));
+
+    if (len > FAAS_HANDLER_MAX) {
+        snprintf(msg, size, "longer than %d bytes", FAAS_HANDLER_MAX);
+        return FAAS_ERROR;
+    }
+
+    if (memchr(s, '\0', len) != NULL) {
+        snprintf(msg, size, "contains a NUL character");
+        return FAAS_ERROR;
+    }
+
+    for (dot = len; dot > 0 && s[dot - 1] != '.'; dot--) {
         /* void */
     }
 
-    if (dot < 2 || dot == node->len) {
-        return faas_fail(ctx, node, "expected \"file.export\" like "
-                         "\"index.handler\", got %s", got);
+    if (dot < 2 || dot == len) {
+        snprintf(msg, size, "expected \"file.export\" like "
+                 "\"index.handler\", got %s", got);
+        return FAAS_ERROR;
     }
 
-    for (i = dot; i < node->len; i++) {
+    for (i = dot; i < len; i++) {
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
               || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '$'))
         {
-            return faas_fail(ctx, node, "the export after the last \".\" "
-                             "must be a JavaScript name, got %s", got);
+            snprintf(msg, size, "the export after the last \".\" must be "
+                     "a JavaScript name, got %s", got);
+            return FAAS_ERROR;
         }
     }
 
     if (s[0] == '/') {
-        return faas_fail(ctx, node, "the file part must be a relative path, "
-                         "got %s", got);
+        snprintf(msg, size, "the file part must be a relative path, got %s",
+                 got);
+        return FAAS_ERROR;
     }
 
     for (i = 0; i < dot - 1; i++) {
         if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\') {
-            return faas_fail(ctx, node, "the file part may not hold control "
-                             "characters or \"\\\", got %s", got);
+            snprintf(msg, size, "the file part may not hold control "
+                     "characters or \"\\\", got %s", got);
+            return FAAS_ERROR;
         }
     }
 
@@ -1976,9 +1997,9 @@ faas_read_handler(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
     for (seg = 0, i = 0; i <= dot - 1; i++) {
         if (i == dot - 1 || s[i] == '/') {
             if (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.') {
-                return faas_fail(ctx, node, "the file part may not leave the "
-                                 "manifest's directory with \"..\", got %s",
-                                 got);
+                snprintf(msg, size, "the file part may not leave the "
+                         "manifest's directory with \"..\", got %s", got);
+                return FAAS_ERROR;
             }
 
             seg = i + 1;
@@ -2177,30 +2198,39 @@ faas_read_uint(faas_ctx_t *ctx, faas_ynode_t *node, unsigned min,
 static int
 faas_check_name(faas_ctx_t *ctx, faas_ynode_t *key)
 {
-    size_t       i;
-    const char  *s;
-    char         name[FAAS_QUOTE_SIZE];
+    char  name[FAAS_QUOTE_SIZE];
 
-    s = key->value;
-
-    for (i = 0; i < key->len; i++) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
-              || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-        {
-            break;
-        }
-    }
-
-    if (key->len == 0 || key->len > FAAS_FUNCTION_NAME_MAX || i < key->len
-        || s[0] == '-')
-    {
-        faas_quote(s, key->len, name, sizeof(name));
+    if (!faas_function_name_valid(key->value, key->len)) {
+        faas_quote(key->value, key->len, name, sizeof(name));
         return faas_fail(ctx, key, "invalid function name %s: use 1 to %d "
                          "of A-Z a-z 0-9 _ -, not starting with \"-\"",
                          name, FAAS_FUNCTION_NAME_MAX);
     }
 
     return FAAS_OK;
+}
+
+
+int
+faas_function_name_valid(const char *name, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > FAAS_FUNCTION_NAME_MAX || name[0] == '-') {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((name[i] >= 'a' && name[i] <= 'z')
+              || (name[i] >= 'A' && name[i] <= 'Z')
+              || (name[i] >= '0' && name[i] <= '9')
+              || name[i] == '_' || name[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -108,4 +108,18 @@ int faas_manifests_check(faas_manifest_t *const *manifests, size_t n,
     faas_error_t *err);
 
 
+/*
+ * The rules of f.yml that Redis tables share (faas_table.c): a function
+ * name is 1 to FAAS_FUNCTION_NAME_MAX of [A-Za-z0-9_-], not starting
+ * with "-" (it names sockets and Redis keys).  A handler or initializer
+ * is "file.export": a relative file path that stays under the code
+ * directory, then a JavaScript name; when it is not, faas_handler_check()
+ * returns FAAS_ERROR with what is wrong in msg (the value quoted, no
+ * place).
+ */
+int faas_function_name_valid(const char *name, size_t len);
+int faas_handler_check(const char *handler, size_t len, char *msg,
+    size_t size);
+
+
 #endif /* FAAS_MANIFEST_H_INCLUDED */

@@ -146,7 +146,9 @@ static uint32_t faas_router_new_node(faas_router_t *router,
     uint32_t parent);
 static int faas_router_insert_static(faas_router_t *router,
     uint32_t node, uint32_t hash);
-static int faas_router_conflict(faas_router_t *router, uint32_t first,
+static uint32_t faas_router_node(const faas_router_t *router,
+    const char *pattern, const faas_seg_t *segs, size_t nsegs);
+static int faas_router_overlap(const faas_router_t *router, uint32_t first,
     const char *pattern, unsigned methods, const char *file, unsigned line,
     unsigned column, faas_error_t *err);
 static int faas_router_walk(faas_walk_t *w, uint32_t nid, size_t pos,
@@ -181,7 +183,7 @@ faas_router_add(faas_router_t *router, const char *pattern,
     unsigned methods, void *data, const char *file, unsigned line,
     unsigned column, faas_error_t *err)
 {
-    size_t         i, len, nsegs, extra, missing;
+    size_t         i, len, nsegs, extra;
     uint32_t       nid, child, hash, poff, rid, *list;
     uint64_t       head;
     faas_seg_t    *seg;
@@ -235,44 +237,14 @@ faas_router_add(faas_router_t *router, const char *pattern,
      * a conflict leaves the router as it was.
      */
 
-    nid = 0;
-    missing = 0;
+    nid = faas_router_node(router, pattern, segs, nsegs);
 
-    for (i = 0; i < nsegs; i++) {
-        seg = &segs[i];
-
-        if (seg->type == FAAS_SEG_WILD) {
-            break;
-        }
-
-        if (seg->type == FAAS_SEG_PARAM) {
-            child = router->nodes[nid].param;
-
-        } else {
-            head = faas_router_head(pattern + seg->off, seg->len);
-            hash = faas_router_hash(nid, head, pattern + seg->off,
-                                    seg->len);
-            child = faas_router_find(router, nid, head, pattern + seg->off,
-                                     seg->len, hash);
-            if (child == FAAS_ROUTER_NONE) {
-                child = 0;
-            }
-        }
-
-        if (child == 0) {
-            missing = 1;
-            break;
-        }
-
-        nid = child;
-    }
-
-    if (!missing) {
+    if (nid != FAAS_ROUTER_NONE) {
         list = (nsegs && segs[nsegs - 1].type == FAAS_SEG_WILD)
                ? &router->nodes[nid].wild : &router->nodes[nid].exact;
 
-        if (faas_router_conflict(router, *list, pattern, methods, file, line,
-                                 column, err)
+        if (faas_router_overlap(router, *list, pattern, methods, file, line,
+                                column, err)
             != FAAS_OK)
         {
             return FAAS_ERROR;
@@ -446,6 +418,43 @@ faas_router_compile(faas_router_t *router, faas_error_t *err)
     }
 
     return FAAS_OK;
+}
+
+
+int
+faas_router_conflict(const faas_router_t *router, const char *pattern,
+    unsigned methods, faas_error_t *err)
+{
+    size_t         nsegs;
+    uint32_t       nid, list;
+    faas_error_t   ignored;
+    faas_seg_t     segs[FAAS_ROUTER_MAX_SEGMENTS];
+
+    if (router == NULL || pattern == NULL) {
+        return 0;
+    }
+
+    /* a pattern the router would refuse has no route to conflict with */
+
+    if (faas_router_parse(pattern, strlen(pattern), segs, &nsegs, NULL, 0, 0,
+                          &ignored)
+        != FAAS_OK)
+    {
+        return 0;
+    }
+
+    nid = faas_router_node(router, pattern, segs, nsegs);
+
+    if (nid == FAAS_ROUTER_NONE) {
+        return 0;
+    }
+
+    list = (nsegs && segs[nsegs - 1].type == FAAS_SEG_WILD)
+           ? router->nodes[nid].wild : router->nodes[nid].exact;
+
+    return faas_router_overlap(router, list, pattern, methods, NULL, 0, 0,
+                               err)
+           != FAAS_OK;
 }
 
 
@@ -918,15 +927,65 @@ faas_router_insert_static(faas_router_t *router, uint32_t node,
 }
 
 
+/*
+ * The node where a parsed pattern's routes are listed (a "*" route's is
+ * its prefix's node), without changing anything; FAAS_ROUTER_NONE when
+ * the trie has no such node yet.
+ */
+
+static uint32_t
+faas_router_node(const faas_router_t *router, const char *pattern,
+    const faas_seg_t *segs, size_t nsegs)
+{
+    size_t             i;
+    uint32_t           nid, child, hash;
+    uint64_t           head;
+    const faas_seg_t  *seg;
+
+    nid = 0;
+
+    for (i = 0; i < nsegs; i++) {
+        seg = &segs[i];
+
+        if (seg->type == FAAS_SEG_WILD) {
+            break;
+        }
+
+        if (seg->type == FAAS_SEG_PARAM) {
+            child = router->nodes[nid].param;
+
+            if (child == 0) {
+                return FAAS_ROUTER_NONE;
+            }
+
+        } else {
+            head = faas_router_head(pattern + seg->off, seg->len);
+            hash = faas_router_hash(nid, head, pattern + seg->off,
+                                    seg->len);
+            child = faas_router_find(router, nid, head, pattern + seg->off,
+                                     seg->len, hash);
+
+            if (child == FAAS_ROUTER_NONE) {
+                return FAAS_ROUTER_NONE;
+            }
+        }
+
+        nid = child;
+    }
+
+    return nid;
+}
+
+
 static int
-faas_router_conflict(faas_router_t *router, uint32_t first,
+faas_router_overlap(const faas_router_t *router, uint32_t first,
     const char *pattern, unsigned methods, const char *file, unsigned line,
     unsigned column, faas_error_t *err)
 {
-    size_t         n, j, k;
-    unsigned       both;
-    uint32_t       i;
-    faas_route_t  *r;
+    size_t               n, j, k;
+    unsigned             both;
+    uint32_t             i;
+    const faas_route_t  *r;
     char           m[64], place[192];
 
     for (i = first; i != FAAS_ROUTER_NONE; i = r->next) {

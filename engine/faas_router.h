@@ -101,6 +101,17 @@ int faas_router_compile(faas_router_t *router, faas_error_t *err);
 int faas_router_match(const faas_router_t *router, unsigned method,
     const char *path, size_t len, faas_match_t *match);
 
+/*
+ * 1 when the router holds a route of the same shape as "pattern" (the
+ * same static segments, parameters and wildcard at the same places,
+ * whatever their names) with a method in common, with err saying which
+ * and where it was declared; 0 otherwise, also for a pattern that is not
+ * valid.  Only reads the router, compiled or not: it is how routes from
+ * another source (the Redis table) learn that a router shadows them.
+ */
+int faas_router_conflict(const faas_router_t *router, const char *pattern,
+    unsigned methods, faas_error_t *err);
+
 size_t faas_router_count(const faas_router_t *router);
 
 /* bytes held by the compiled router, for benchmarks and metrics */

@@ -776,6 +776,48 @@ test_many(void)
 }
 
 
+static void
+test_conflict(void)
+{
+    faas_router_t  *r;
+    faas_error_t    e;
+
+    r = faas_router_create();
+
+    CHECK_INT(add(r, "/api/users/:id", GET|POST), FAAS_OK);
+    CHECK_INT(add(r, "/api/files/*", GET), FAAS_OK);
+    CHECK_INT(add(r, "/api/hello", PUT), FAAS_OK);
+
+    /* before and after compiling: only reads */
+
+    memset(&e, 0, sizeof(e));
+    CHECK_INT(faas_router_conflict(r, "/api/users/:name", POST, &e), 1);
+    CHECK(strstr(e.msg, "\"POST /api/users/:name\" conflicts with "
+                 "\"POST /api/users/:id\" declared at f.yml:3:5") != NULL);
+
+    CHECK_INT(faas_router_compile(r, &err), FAAS_OK);
+
+    CHECK_INT(faas_router_conflict(r, "/api/users/:x", GET|PUT, &e), 1);
+    CHECK_INT(faas_router_conflict(r, "/api/users/:x", PUT, &e), 0);
+    CHECK_INT(faas_router_conflict(r, "/api/users/me", GET, &e), 0);
+    CHECK_INT(faas_router_conflict(r, "/api/users", GET, &e), 0);
+    CHECK_INT(faas_router_conflict(r, "/api/files/*", GET, &e), 1);
+    CHECK_INT(faas_router_conflict(r, "/api/files", GET, &e), 0);
+    CHECK_INT(faas_router_conflict(r, "/api/hello/", PUT, &e), 1);
+    CHECK_INT(faas_router_conflict(r, "/api/hello/*", PUT, &e), 0);
+    CHECK_INT(faas_router_conflict(r, "/nope/:id", GET, &e), 0);
+
+    /* invalid patterns conflict with nothing; NULLs are harmless */
+
+    CHECK_INT(faas_router_conflict(r, "api/hello", PUT, &e), 0);
+    CHECK_INT(faas_router_conflict(r, "/api/*/x", GET, &e), 0);
+    CHECK_INT(faas_router_conflict(r, NULL, GET, &e), 0);
+    CHECK_INT(faas_router_conflict(NULL, "/api/hello", PUT, &e), 0);
+
+    faas_router_free(r);
+}
+
+
 int
 main(void)
 {
@@ -787,6 +829,7 @@ main(void)
     test_duplicates();
     test_paths();
     test_many();
+    test_conflict();
 
     return unit_done("test_router");
 }

@@ -1,0 +1,2743 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * The routing table kept in Redis: its JSON codec and checks, key names,
+ * and Redis URLs.  cJSON reads the text; the tree is then checked and
+ * copied into one arena, so that an error anywhere frees everything with
+ * one call and a table is freed in a few calls, whatever its size.
+ */
+
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "faas_table.h"
+
+
+#define FAAS_TBLOCK_SIZE       (64 * 1024)
+#define FAAS_TQUOTE_MAX        40            /* bytes of a value quoted */
+#define FAAS_TQUOTE_SIZE       56
+#define FAAS_JDEPTH            8             /* of a path in messages */
+#define FAAS_MEMORY_MB_MAX     65536
+#define FAAS_CONCURRENCY_MAX   1000
+#define FAAS_URL_MAX           4096
+#define FAAS_URL_HOST_MAX      255
+#define FAAS_URL_DB_MAX        1000
+#define FAAS_URL_PATH_MAX      107           /* sun_path less its NUL */
+
+#define FAAS_DEFAULT_HANDLER   "index.handler"
+
+
+typedef struct faas_tblock_s  faas_tblock_t;
+
+struct faas_tblock_s {
+    faas_tblock_t  *next;
+    size_t          size;
+    size_t          used;
+};
+
+/* the data of a block starts at this offset, suitably aligned */
+#define FAAS_TBLOCK_HEAD                                                     \
+    ((sizeof(faas_tblock_t) + 15) & ~(size_t) 15)
+
+
+typedef struct {
+    faas_tblock_t  *head;
+} faas_tarena_t;
+
+
+/* what faas_table_parse() and faas_version_parse() hand out */
+
+typedef struct {
+    faas_table_t    table;
+    faas_tarena_t   arena;
+} faas_table_impl_t;
+
+
+typedef struct {
+    faas_version_t  version;
+    faas_tarena_t   arena;
+} faas_version_impl_t;
+
+
+/*
+ * Where a reader is, as the keys and indexes that lead there; made into
+ * text ("functions.hello.routes[2].path") only for a message, as most
+ * tables have no error and many nodes.
+ */
+
+typedef struct {
+    const char     *key;        /* NULL: an index */
+    size_t          index;
+} faas_jframe_t;
+
+
+typedef struct {
+    const char     *source;
+    faas_error_t   *err;
+    faas_tarena_t  *pool;
+    size_t          depth;
+    faas_jframe_t   frames[FAAS_JDEPTH];
+} faas_jctx_t;
+
+
+static void *faas_talloc(faas_tarena_t *a, size_t size);
+static char *faas_tstrdup(faas_tarena_t *a, const char *s);
+static void faas_tarena_free(faas_tarena_t *a);
+
+static int faas_json_read(faas_jctx_t *ctx, const char *json, size_t len,
+    cJSON **root);
+static int faas_read_table(faas_jctx_t *ctx, cJSON *root, faas_table_t *t);
+static int faas_read_functions(faas_jctx_t *ctx, cJSON *node,
+    faas_table_t *t);
+static int faas_read_function(faas_jctx_t *ctx, cJSON *node,
+    faas_table_function_t *fn);
+static int faas_read_versions(faas_jctx_t *ctx, cJSON *node,
+    faas_table_function_t *fn);
+static int faas_read_version(faas_jctx_t *ctx, cJSON *node,
+    faas_version_t *v, cJSON **rest, const char **names);
+static int faas_read_routes(faas_jctx_t *ctx, cJSON *node,
+    faas_table_route_t **routes, size_t *nroutes);
+static int faas_read_route(faas_jctx_t *ctx, cJSON *node,
+    faas_table_route_t *route);
+static int faas_read_methods(faas_jctx_t *ctx, cJSON *node,
+    unsigned *methods);
+static int faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v);
+static int faas_env_cmp(const void *one, const void *two);
+static int faas_read_dir(faas_jctx_t *ctx, cJSON *node, char **out);
+static int faas_read_handler(faas_jctx_t *ctx, cJSON *node, char **out);
+static int faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out);
+static int faas_read_name(faas_jctx_t *ctx, cJSON *node, int version,
+    char **out);
+static int faas_read_uint(faas_jctx_t *ctx, cJSON *node, unsigned min,
+    unsigned max, unsigned *out);
+static int faas_read_u64(faas_jctx_t *ctx, cJSON *node, uint64_t min,
+    uint64_t max, uint64_t *out);
+static int faas_members(faas_jctx_t *ctx, cJSON *node, const char **names,
+    cJSON **found);
+static int faas_is_null(cJSON *node);
+
+static int faas_routes_check(const faas_table_t *table, const char *function,
+    const faas_table_route_t *routes, size_t nroutes, const char *source,
+    faas_error_t *err);
+static int faas_routes_add(const faas_table_t *table, faas_router_t *router,
+    const char *function, const faas_table_route_t *routes, size_t nroutes,
+    void *data, const char *source, faas_error_t *err);
+static int faas_function_cmp(const void *one, const void *two);
+
+static const char *faas_describe(cJSON *node, char *buf, size_t size);
+static void faas_tquote(const char *s, size_t len, char *buf, size_t size);
+static size_t faas_path_key(faas_jctx_t *ctx, const char *key);
+static size_t faas_path_index(faas_jctx_t *ctx, size_t index);
+static void faas_path_pop(faas_jctx_t *ctx, size_t len);
+static int faas_fail(faas_jctx_t *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static int faas_nomem(faas_jctx_t *ctx);
+
+static cJSON *faas_json_version(cJSON *o, const faas_version_t *v);
+static cJSON *faas_json_routes(const faas_table_route_t *routes,
+    size_t nroutes);
+static int faas_json_u64(cJSON *object, const char *name, uint64_t value);
+static int faas_json_uint(cJSON *object, const char *name, unsigned value);
+static int faas_json_string(cJSON *object, const char *name,
+    const char *value);
+static char *faas_json_print(cJSON *root);
+
+static size_t faas_key_format(char *buf, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static int faas_url_userinfo(const char *s, size_t len, faas_redis_url_t *u,
+    size_t *pw, size_t *pwlen, size_t base, faas_error_t *err);
+static int faas_url_host(const char *s, size_t len, faas_redis_url_t *u,
+    faas_error_t *err);
+static int faas_url_query(const char *s, size_t len, faas_redis_url_t *u,
+    size_t *pw, size_t *pwlen, size_t base, faas_error_t *err);
+static int faas_url_number(const char *s, size_t len, unsigned max,
+    unsigned *out);
+static char *faas_url_decode(const char *s, size_t len);
+static int faas_url_hex(char c);
+
+
+/* the members each object may have; any other is ignored */
+
+enum { FAAS_T_GENERATION, FAAS_T_FUNCTIONS };
+
+static const char  *faas_table_keys[] = { "generation", "functions", NULL };
+
+enum { FAAS_F_ACTIVE, FAAS_F_VERSIONS, FAAS_F_ROUTES };
+
+static const char  *faas_function_keys[] = {
+    "active", "versions", "routes", NULL
+};
+
+enum { FAAS_R_PATH, FAAS_R_METHODS };
+
+static const char  *faas_route_keys[] = { "path", "methods", NULL };
+
+enum {
+    FAAS_V_DIR, FAAS_V_HANDLER, FAAS_V_INITIALIZER, FAAS_V_RUNTIME,
+    FAAS_V_TIMEOUT, FAAS_V_INIT_TIMEOUT, FAAS_V_MEMORY, FAAS_V_CONCURRENCY,
+    FAAS_V_INSTANCES, FAAS_V_ENV,
+    /* a version record's own */
+    FAAS_V_FUNCTION, FAAS_V_VERSION, FAAS_V_DEPLOYED_AT, FAAS_V_ROUTES,
+    FAAS_V_N
+};
+
+static const char  *faas_version_keys[] = {
+    "dir", "handler", "initializer", "runtime", "timeout_ms",
+    "init_timeout_ms", "memory_mb", "concurrency", "instances", "env", NULL
+};
+
+static const char  *faas_record_keys[] = {
+    "dir", "handler", "initializer", "runtime", "timeout_ms",
+    "init_timeout_ms", "memory_mb", "concurrency", "instances", "env",
+    "function", "version", "deployed_at", "routes", NULL
+};
+
+
+int
+faas_table_parse(const char *source, const char *json, size_t len,
+    faas_table_t **out, faas_error_t *err)
+{
+    int                 rc;
+    cJSON              *root;
+    faas_jctx_t         ctx;
+    faas_table_impl_t  *impl;
+
+    *out = NULL;
+
+    if (source == NULL) {
+        source = "(table)";
+    }
+
+    memset(&ctx, 0, sizeof(faas_jctx_t));
+
+    ctx.source = source;
+    ctx.err = err;
+
+    if (faas_json_read(&ctx, json, len, &root) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    impl = calloc(1, sizeof(faas_table_impl_t));
+    if (impl == NULL) {
+        cJSON_Delete(root);
+        return faas_nomem(&ctx);
+    }
+
+    ctx.pool = &impl->arena;
+
+    rc = faas_read_table(&ctx, root, &impl->table);
+
+    cJSON_Delete(root);
+
+    /* routes of different functions meet only in a router of them all */
+
+    if (rc == FAAS_OK) {
+        rc = faas_routes_check(&impl->table, NULL, NULL, 0, source, err);
+    }
+
+    if (rc != FAAS_OK) {
+        faas_table_free(&impl->table);
+        return FAAS_ERROR;
+    }
+
+    *out = &impl->table;
+
+    return FAAS_OK;
+}
+
+
+void
+faas_table_free(faas_table_t *table)
+{
+    faas_table_impl_t  *impl;
+
+    if (table == NULL) {
+        return;
+    }
+
+    /* the table is the first member of its implementation */
+
+    impl = (faas_table_impl_t *) table;
+
+    faas_tarena_free(&impl->arena);
+    free(impl);
+}
+
+
+const faas_table_function_t *
+faas_table_find(const faas_table_t *table, const char *name)
+{
+    int     rc;
+    size_t  lo, hi, mid;
+
+    if (table == NULL || name == NULL) {
+        return NULL;
+    }
+
+    lo = 0;
+    hi = table->nfunctions;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        rc = strcmp(name, table->functions[mid].name);
+
+        if (rc == 0) {
+            return &table->functions[mid];
+        }
+
+        if (rc < 0) {
+            hi = mid;
+
+        } else {
+            lo = mid + 1;
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+faas_table_add_routes(const faas_table_t *table, faas_router_t *router,
+    const char *source, faas_error_t *err)
+{
+    size_t                        i;
+    const faas_table_function_t  *fn;
+
+    for (i = 0; i < table->nfunctions; i++) {
+        fn = &table->functions[i];
+
+        if (faas_routes_add(table, router, fn->name, fn->routes, fn->nroutes,
+                            (void *) fn, source, err)
+            != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * Routes are added with the function's name as their "file": the router
+ * keeps it for its messages, and the table outlives the router.  A
+ * conflict with a route of the table then reads "declared at NAME",
+ * which is said better.
+ */
+
+static int
+faas_routes_add(const faas_table_t *table, faas_router_t *router,
+    const char *function, const faas_table_route_t *routes, size_t nroutes,
+    void *data, const char *source, faas_error_t *err)
+{
+    char                          *at;
+    size_t                         i;
+    const char                    *tail, *name;
+    faas_error_t                   e;
+    const faas_table_function_t   *other;
+
+    static const char  declared[] = " declared at ";
+
+    for (i = 0; i < nroutes; i++) {
+        if (faas_router_add(router, routes[i].path, routes[i].methods, data,
+                            function, 0, 0, &e)
+            == FAAS_OK)
+        {
+            continue;
+        }
+
+        at = strstr(e.msg, declared);
+
+        while (at && strstr(at + 1, declared)) {
+            at = strstr(at + 1, declared);
+        }
+
+        if (at) {
+            tail = at + sizeof(declared) - 1;
+
+            if (strcmp(tail, function) == 0) {
+                name = function;
+
+            } else {
+                other = table ? faas_table_find(table, tail) : NULL;
+                name = other ? other->name : NULL;
+            }
+
+        } else {
+            name = NULL;
+        }
+
+        if (name) {
+            *at = '\0';
+            faas_error_set(err, source, 0, 0, "function \"%s\": %s of "
+                           "function \"%s\"", function, e.msg, name);
+
+        } else {
+            faas_error_set(err, source, 0, 0, "function \"%s\": %s",
+                           function, e.msg);
+        }
+
+        return FAAS_ERROR;
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * A table: all its functions in one router.  A version record: its own
+ * routes ("function" set).
+ */
+
+static int
+faas_routes_check(const faas_table_t *table, const char *function,
+    const faas_table_route_t *routes, size_t nroutes, const char *source,
+    faas_error_t *err)
+{
+    int             rc;
+    faas_error_t    e;
+    faas_router_t  *router;
+
+    router = faas_router_create();
+    if (router == NULL) {
+        faas_error_set(err, source, 0, 0, "out of memory");
+        return FAAS_ERROR;
+    }
+
+    if (function) {
+        rc = faas_routes_add(NULL, router, function, routes, nroutes, NULL,
+                             source, err);
+
+    } else {
+        rc = faas_table_add_routes(table, router, source, err);
+    }
+
+    if (rc == FAAS_OK && faas_router_compile(router, &e) != FAAS_OK) {
+        faas_error_set(err, source, 0, 0, "%s", e.msg);
+        rc = FAAS_ERROR;
+    }
+
+    faas_router_free(router);
+
+    return rc;
+}
+
+
+int
+faas_version_parse(const char *source, const char *json, size_t len,
+    faas_version_t **version, faas_table_route_t **routes, size_t *nroutes,
+    faas_error_t *err)
+{
+    int                   rc;
+    char                 *function;
+    cJSON                *root, *found[FAAS_V_N];
+    uint64_t              deployed;
+    faas_jctx_t           ctx;
+    faas_version_impl_t  *impl;
+
+    *version = NULL;
+    *routes = NULL;
+    *nroutes = 0;
+
+    if (source == NULL) {
+        source = "(version)";
+    }
+
+    memset(&ctx, 0, sizeof(faas_jctx_t));
+
+    ctx.source = source;
+    ctx.err = err;
+
+    if (faas_json_read(&ctx, json, len, &root) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    impl = calloc(1, sizeof(faas_version_impl_t));
+    if (impl == NULL) {
+        cJSON_Delete(root);
+        return faas_nomem(&ctx);
+    }
+
+    ctx.pool = &impl->arena;
+    function = NULL;
+
+    rc = faas_read_version(&ctx, root, &impl->version, found,
+                           faas_record_keys);
+    if (rc != FAAS_OK) {
+        goto done;
+    }
+
+    if (found[FAAS_V_FUNCTION] == NULL) {
+        rc = faas_fail(&ctx, "\"function\" is missing");
+        goto done;
+    }
+
+    faas_path_key(&ctx, "function");
+
+    rc = faas_read_name(&ctx, found[FAAS_V_FUNCTION], 0, &function);
+    if (rc != FAAS_OK) {
+        goto done;
+    }
+
+    faas_path_pop(&ctx, 0);
+
+    if (found[FAAS_V_VERSION] == NULL) {
+        rc = faas_fail(&ctx, "\"version\" is missing");
+        goto done;
+    }
+
+    faas_path_key(&ctx, "version");
+
+    rc = faas_read_name(&ctx, found[FAAS_V_VERSION], 1,
+                        &impl->version.name);
+    if (rc != FAAS_OK) {
+        goto done;
+    }
+
+    faas_path_pop(&ctx, 0);
+    faas_path_key(&ctx, "deployed_at");
+
+    if (!faas_is_null(found[FAAS_V_DEPLOYED_AT])) {
+        rc = faas_read_u64(&ctx, found[FAAS_V_DEPLOYED_AT], 0,
+                           FAAS_TABLE_GENERATION_MAX, &deployed);
+        if (rc != FAAS_OK) {
+            goto done;
+        }
+    }
+
+    faas_path_pop(&ctx, 0);
+    faas_path_key(&ctx, "routes");
+
+    rc = faas_read_routes(&ctx, found[FAAS_V_ROUTES], routes, nroutes);
+    if (rc != FAAS_OK) {
+        goto done;
+    }
+
+    faas_path_pop(&ctx, 0);
+
+    rc = faas_routes_check(NULL, function, *routes, *nroutes, source, err);
+
+done:
+
+    cJSON_Delete(root);
+
+    if (rc != FAAS_OK) {
+        *routes = NULL;
+        *nroutes = 0;
+        faas_version_free(&impl->version, NULL, 0);
+        return FAAS_ERROR;
+    }
+
+    *version = &impl->version;
+
+    return FAAS_OK;
+}
+
+
+void
+faas_version_free(faas_version_t *version, faas_table_route_t *routes,
+    size_t nroutes)
+{
+    faas_version_impl_t  *impl;
+
+    /* the routes live in the version's arena */
+
+    (void) routes;
+    (void) nroutes;
+
+    if (version == NULL) {
+        return;
+    }
+
+    impl = (faas_version_impl_t *) version;
+
+    faas_tarena_free(&impl->arena);
+    free(impl);
+}
+
+
+int
+faas_version_name_valid(const char *name, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > FAAS_VERSION_NAME_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((name[i] >= 'a' && name[i] <= 'z')
+              || (name[i] >= 'A' && name[i] <= 'Z')
+              || (name[i] >= '0' && name[i] <= '9')
+              || name[i] == '.' || name[i] == '_' || name[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+faas_redis_prefix_valid(const char *prefix, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > FAAS_REDIS_PREFIX_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((prefix[i] >= 'a' && prefix[i] <= 'z')
+              || (prefix[i] >= 'A' && prefix[i] <= 'Z')
+              || (prefix[i] >= '0' && prefix[i] <= '9')
+              || prefix[i] == '.' || prefix[i] == '_' || prefix[i] == '-'
+              || prefix[i] == ':'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* reading */
+
+static int
+faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
+{
+    size_t       off, i;
+    const char  *end;
+    char         near[FAAS_TQUOTE_SIZE];
+
+    *root = NULL;
+
+    if (json == NULL) {
+        json = "";
+        len = 0;
+    }
+
+    if (len > FAAS_TABLE_MAX_SIZE) {
+        return faas_fail(ctx, "is larger than %d bytes (64 MiB): %zu bytes",
+                         FAAS_TABLE_MAX_SIZE, len);
+    }
+
+    for (i = 0; i < len; i++) {
+        if (json[i] != ' ' && json[i] != '\t' && json[i] != '\n'
+            && json[i] != '\r')
+        {
+            break;
+        }
+    }
+
+    if (i == len) {
+        return faas_fail(ctx, "is empty: expected a JSON object");
+    }
+
+    end = NULL;
+
+    *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+
+    if (*root != NULL) {
+
+        /* cJSON stops after the value: only white space may follow */
+
+        for (off = end - json; off < len; off++) {
+            if (json[off] != ' ' && json[off] != '\t' && json[off] != '\n'
+                && json[off] != '\r')
+            {
+                cJSON_Delete(*root);
+                *root = NULL;
+
+                faas_tquote(json + off, len - off, near, sizeof(near));
+
+                return faas_fail(ctx, "invalid JSON at byte %zu: unexpected "
+                                 "text after the value: %s", off, near);
+            }
+        }
+
+        return FAAS_OK;
+    }
+
+    if (end == NULL || end < json || end > json + len) {
+        return faas_fail(ctx, "invalid JSON");
+    }
+
+    /* cJSON puts an error past the end on the last byte */
+
+    off = end - json;
+
+    faas_tquote(json + off, len - off, near, sizeof(near));
+
+    return faas_fail(ctx, "invalid JSON at byte %zu, near %s", off, near);
+}
+
+
+static int
+faas_read_table(faas_jctx_t *ctx, cJSON *root, faas_table_t *t)
+{
+    cJSON  *found[2];
+    char    got[FAAS_TQUOTE_SIZE];
+
+    if (!cJSON_IsObject(root)) {
+        return faas_fail(ctx, "expected an object at the top of the table, "
+                         "got %s", faas_describe(root, got, sizeof(got)));
+    }
+
+    if (faas_members(ctx, root, faas_table_keys, found) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (found[FAAS_T_GENERATION] == NULL) {
+        return faas_fail(ctx, "\"generation\" is missing");
+    }
+
+    faas_path_key(ctx, "generation");
+
+    if (faas_read_u64(ctx, found[FAAS_T_GENERATION], 1,
+                      FAAS_TABLE_GENERATION_MAX, &t->generation)
+        != FAAS_OK)
+    {
+        return FAAS_ERROR;
+    }
+
+    faas_path_pop(ctx, 0);
+
+    if (found[FAAS_T_FUNCTIONS] == NULL) {
+        return faas_fail(ctx, "\"functions\" is missing");
+    }
+
+    return faas_read_functions(ctx, found[FAAS_T_FUNCTIONS], t);
+}
+
+
+static int
+faas_read_functions(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
+{
+    int                     n;
+    size_t                  i, kp;
+    cJSON                  *item;
+    faas_table_function_t  *fn;
+    char                    got[FAAS_TQUOTE_SIZE];
+
+    faas_path_key(ctx, "functions");
+
+    if (!cJSON_IsObject(node)) {
+        return faas_fail(ctx, "expected an object, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    n = cJSON_GetArraySize(node);
+
+    if (n > FAAS_TABLE_FUNCTIONS_MAX) {
+        return faas_fail(ctx, "more than %d functions",
+                         FAAS_TABLE_FUNCTIONS_MAX);
+    }
+
+    if (n == 0) {
+        return FAAS_OK;
+    }
+
+    t->functions = faas_talloc(ctx->pool, n * sizeof(faas_table_function_t));
+    if (t->functions == NULL) {
+        return faas_nomem(ctx);
+    }
+
+    i = 0;
+
+    cJSON_ArrayForEach(item, node) {
+
+        if (!faas_function_name_valid(item->string, strlen(item->string))) {
+            faas_tquote(item->string, strlen(item->string), got, sizeof(got));
+            return faas_fail(ctx, "invalid function name %s: use 1 to %d of "
+                             "A-Z a-z 0-9 _ -, not starting with \"-\"",
+                             got, FAAS_FUNCTION_NAME_MAX);
+        }
+
+        fn = &t->functions[i];
+
+        fn->name = faas_tstrdup(ctx->pool, item->string);
+        if (fn->name == NULL) {
+            return faas_nomem(ctx);
+        }
+
+        kp = faas_path_key(ctx, item->string);
+
+        if (faas_read_function(ctx, item, fn) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        faas_path_pop(ctx, kp);
+
+        i++;
+    }
+
+    t->nfunctions = i;
+
+    qsort(t->functions, t->nfunctions, sizeof(faas_table_function_t),
+          faas_function_cmp);
+
+    for (i = 1; i < t->nfunctions; i++) {
+        if (strcmp(t->functions[i - 1].name, t->functions[i].name) == 0) {
+            return faas_fail(ctx, "function \"%s\" is there twice",
+                             t->functions[i].name);
+        }
+    }
+
+    faas_path_pop(ctx, 0);
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_function_cmp(const void *one, const void *two)
+{
+    const faas_table_function_t  *a, *b;
+
+    a = one;
+    b = two;
+
+    return strcmp(a->name, b->name);
+}
+
+
+static int
+faas_read_function(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
+{
+    size_t   i, kp;
+    cJSON   *found[3], *active;
+    char     got[FAAS_TQUOTE_SIZE];
+
+    if (!cJSON_IsObject(node)) {
+        return faas_fail(ctx, "expected an object, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    if (faas_members(ctx, node, faas_function_keys, found) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (found[FAAS_F_VERSIONS] == NULL) {
+        return faas_fail(ctx, "\"versions\" is missing");
+    }
+
+    if (faas_read_versions(ctx, found[FAAS_F_VERSIONS], fn) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    active = found[FAAS_F_ACTIVE];
+
+    if (active == NULL) {
+        return faas_fail(ctx, "\"active\" is missing");
+    }
+
+    kp = faas_path_key(ctx, "active");
+
+    if (!cJSON_IsString(active)) {
+        return faas_fail(ctx, "expected the name of one of the versions, "
+                         "got %s", faas_describe(active, got, sizeof(got)));
+    }
+
+    for (i = 0; i < fn->nversions; i++) {
+        if (strcmp(fn->versions[i].name, active->valuestring) == 0) {
+            fn->active = &fn->versions[i];
+            break;
+        }
+    }
+
+    if (fn->active == NULL) {
+        return faas_fail(ctx, "%s is not one of the versions",
+                         faas_describe(active, got, sizeof(got)));
+    }
+
+    faas_path_pop(ctx, kp);
+
+    kp = faas_path_key(ctx, "routes");
+
+    if (faas_read_routes(ctx, found[FAAS_F_ROUTES], &fn->routes,
+                         &fn->nroutes)
+        != FAAS_OK)
+    {
+        return FAAS_ERROR;
+    }
+
+    faas_path_pop(ctx, kp);
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_versions(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
+{
+    int              n;
+    size_t           i, j, kp, vp;
+    cJSON           *item, *found[FAAS_V_N];
+    faas_version_t  *v;
+    char             got[FAAS_TQUOTE_SIZE];
+
+    kp = faas_path_key(ctx, "versions");
+
+    if (!cJSON_IsObject(node)) {
+        return faas_fail(ctx, "expected an object, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    n = cJSON_GetArraySize(node);
+
+    if (n < 1 || n > FAAS_TABLE_VERSIONS_MAX) {
+        return faas_fail(ctx, "expected 1 to %d versions, got %d",
+                         FAAS_TABLE_VERSIONS_MAX, n);
+    }
+
+    fn->versions = faas_talloc(ctx->pool, n * sizeof(faas_version_t));
+    if (fn->versions == NULL) {
+        return faas_nomem(ctx);
+    }
+
+    i = 0;
+
+    cJSON_ArrayForEach(item, node) {
+
+        if (!faas_version_name_valid(item->string, strlen(item->string))) {
+            faas_tquote(item->string, strlen(item->string), got, sizeof(got));
+            return faas_fail(ctx, "invalid version name %s: use 1 to %d of "
+                             "A-Z a-z 0-9 . _ -", got,
+                             FAAS_VERSION_NAME_MAX);
+        }
+
+        for (j = 0; j < i; j++) {
+            if (strcmp(fn->versions[j].name, item->string) == 0) {
+                return faas_fail(ctx, "version \"%s\" is there twice",
+                                 item->string);
+            }
+        }
+
+        v = &fn->versions[i];
+
+        v->name = faas_tstrdup(ctx->pool, item->string);
+        if (v->name == NULL) {
+            return faas_nomem(ctx);
+        }
+
+        vp = faas_path_key(ctx, item->string);
+
+        if (faas_read_version(ctx, item, v, found, faas_version_keys)
+            != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+
+        faas_path_pop(ctx, vp);
+
+        i++;
+    }
+
+    fn->nversions = i;
+
+    faas_path_pop(ctx, kp);
+
+    return FAAS_OK;
+}
+
+
+/*
+ * The fields of a version, in a table's "versions" or in a version
+ * record; "found" gets the members named in "names" (a record's own
+ * ones included).
+ */
+
+static int
+faas_read_version(faas_jctx_t *ctx, cJSON *node, faas_version_t *v,
+    cJSON **found, const char **names)
+{
+    int      rc;
+    size_t   kp;
+    cJSON   *item;
+    char     got[FAAS_TQUOTE_SIZE];
+
+    if (!cJSON_IsObject(node)) {
+        return faas_fail(ctx, "expected an object, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    memset(found, 0, FAAS_V_N * sizeof(cJSON *));
+
+    if (faas_members(ctx, node, names, found) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (found[FAAS_V_DIR] == NULL) {
+        return faas_fail(ctx, "\"dir\" is missing");
+    }
+
+    v->instances = 1;
+
+    for (item = node->child; item; item = item->next) {
+        kp = faas_path_key(ctx, item->string);
+
+        if (item == found[FAAS_V_DIR]) {
+            rc = faas_read_dir(ctx, item, &v->dir);
+
+        } else if (item == found[FAAS_V_HANDLER]) {
+            rc = faas_read_handler(ctx, item, &v->handler);
+
+        } else if (item == found[FAAS_V_INITIALIZER]) {
+            rc = faas_read_handler(ctx, item, &v->initializer);
+
+        } else if (item == found[FAAS_V_RUNTIME]) {
+            rc = faas_read_string(ctx, item, &v->runtime);
+
+        } else if (item == found[FAAS_V_TIMEOUT]) {
+            rc = faas_read_uint(ctx, item, 1, FAAS_TABLE_MS_MAX,
+                                &v->timeout_ms);
+
+        } else if (item == found[FAAS_V_INIT_TIMEOUT]) {
+            rc = faas_read_uint(ctx, item, 1, FAAS_TABLE_MS_MAX,
+                                &v->init_timeout_ms);
+
+        } else if (item == found[FAAS_V_MEMORY]) {
+            rc = faas_read_uint(ctx, item, 1, FAAS_MEMORY_MB_MAX,
+                                &v->memory_mb);
+
+        } else if (item == found[FAAS_V_CONCURRENCY]) {
+            rc = faas_read_uint(ctx, item, 1, FAAS_CONCURRENCY_MAX,
+                                &v->concurrency);
+
+        } else if (item == found[FAAS_V_INSTANCES]) {
+            rc = faas_read_uint(ctx, item, 1, FAAS_INSTANCES_MAX,
+                                &v->instances);
+
+            if (v->instances == 0) {
+                v->instances = 1;
+            }
+
+        } else if (item == found[FAAS_V_ENV]) {
+            rc = faas_read_env(ctx, item, v);
+
+        } else {
+            rc = FAAS_OK;
+        }
+
+        if (rc != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        faas_path_pop(ctx, kp);
+    }
+
+    if (v->handler == NULL) {
+        v->handler = faas_tstrdup(ctx->pool, FAAS_DEFAULT_HANDLER);
+        if (v->handler == NULL) {
+            return faas_nomem(ctx);
+        }
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_routes(faas_jctx_t *ctx, cJSON *node, faas_table_route_t **routes,
+    size_t *nroutes)
+{
+    int      n;
+    size_t   i, kp;
+    cJSON   *item;
+    char     got[FAAS_TQUOTE_SIZE];
+
+    *routes = NULL;
+    *nroutes = 0;
+
+    if (faas_is_null(node)) {
+        return FAAS_OK;
+    }
+
+    if (!cJSON_IsArray(node)) {
+        return faas_fail(ctx, "expected an array of routes, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    n = cJSON_GetArraySize(node);
+
+    if (n > FAAS_TABLE_ROUTES_MAX) {
+        return faas_fail(ctx, "more than %d routes", FAAS_TABLE_ROUTES_MAX);
+    }
+
+    if (n == 0) {
+        return FAAS_OK;
+    }
+
+    *routes = faas_talloc(ctx->pool, n * sizeof(faas_table_route_t));
+    if (*routes == NULL) {
+        return faas_nomem(ctx);
+    }
+
+    i = 0;
+
+    cJSON_ArrayForEach(item, node) {
+        kp = faas_path_index(ctx, i);
+
+        if (faas_read_route(ctx, item, &(*routes)[i]) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        faas_path_pop(ctx, kp);
+
+        i++;
+    }
+
+    *nroutes = i;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_route(faas_jctx_t *ctx, cJSON *node, faas_table_route_t *route)
+{
+    size_t   kp;
+    cJSON   *found[2];
+    char     got[FAAS_TQUOTE_SIZE];
+
+    if (!cJSON_IsObject(node)) {
+        return faas_fail(ctx, "expected an object with \"path\" and "
+                         "\"methods\", got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    if (faas_members(ctx, node, faas_route_keys, found) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (found[FAAS_R_PATH] == NULL || faas_is_null(found[FAAS_R_PATH])) {
+        return faas_fail(ctx, "\"path\" is missing");
+    }
+
+    kp = faas_path_key(ctx, "path");
+
+    if (faas_read_string(ctx, found[FAAS_R_PATH], &route->path) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    faas_path_pop(ctx, kp);
+
+    kp = faas_path_key(ctx, "methods");
+
+    if (faas_read_methods(ctx, found[FAAS_R_METHODS], &route->methods)
+        != FAAS_OK)
+    {
+        return FAAS_ERROR;
+    }
+
+    faas_path_pop(ctx, kp);
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_methods(faas_jctx_t *ctx, cJSON *node, unsigned *methods)
+{
+    size_t    i, kp;
+    cJSON    *item;
+    unsigned  m;
+    char      got[FAAS_TQUOTE_SIZE];
+
+    if (faas_is_null(node)) {
+        *methods = FAAS_METHODS_ANY;
+        return FAAS_OK;
+    }
+
+    if (!cJSON_IsArray(node)) {
+        return faas_fail(ctx, "expected an array of method names, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    if (node->child == NULL) {
+        return faas_fail(ctx, "expected at least one method");
+    }
+
+    *methods = 0;
+    i = 0;
+
+    cJSON_ArrayForEach(item, node) {
+        kp = faas_path_index(ctx, i);
+
+        m = cJSON_IsString(item)
+            ? faas_method_parse(item->valuestring, strlen(item->valuestring))
+            : 0;
+
+        if (m == 0) {
+            return faas_fail(ctx, "expected one of GET HEAD POST PUT DELETE "
+                             "PATCH OPTIONS, got %s",
+                             faas_describe(item, got, sizeof(got)));
+        }
+
+        *methods |= m;
+
+        faas_path_pop(ctx, kp);
+
+        i++;
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
+{
+    int          n;
+    size_t       i, kp;
+    cJSON       *item;
+    faas_kv_t   *kv;
+    const char  *keys[FAAS_TABLE_ENV_MAX];
+    char         got[FAAS_TQUOTE_SIZE];
+
+    if (faas_is_null(node)) {
+        return FAAS_OK;
+    }
+
+    if (!cJSON_IsObject(node)) {
+        return faas_fail(ctx, "expected an object of strings, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    n = cJSON_GetArraySize(node);
+
+    if (n > FAAS_TABLE_ENV_MAX) {
+        return faas_fail(ctx, "more than %d variables", FAAS_TABLE_ENV_MAX);
+    }
+
+    if (n == 0) {
+        return FAAS_OK;
+    }
+
+    kv = faas_talloc(ctx->pool, n * sizeof(faas_kv_t));
+    if (kv == NULL) {
+        return faas_nomem(ctx);
+    }
+
+    i = 0;
+
+    cJSON_ArrayForEach(item, node) {
+
+        if (item->string[0] == '\0' || strchr(item->string, '=') != NULL) {
+            faas_tquote(item->string, strlen(item->string), got, sizeof(got));
+            return faas_fail(ctx, "invalid variable name %s", got);
+        }
+
+        kv[i].key = faas_tstrdup(ctx->pool, item->string);
+        if (kv[i].key == NULL) {
+            return faas_nomem(ctx);
+        }
+
+        kp = faas_path_key(ctx, item->string);
+
+        if (!cJSON_IsString(item)) {
+            return faas_fail(ctx, "expected a string, got %s",
+                             faas_describe(item, got, sizeof(got)));
+        }
+
+        kv[i].value = faas_tstrdup(ctx->pool, item->valuestring);
+        if (kv[i].value == NULL) {
+            return faas_nomem(ctx);
+        }
+
+        faas_path_pop(ctx, kp);
+
+        i++;
+    }
+
+    /* sorted, so that a table of many big versions costs n log n */
+
+    for (i = 0; i < (size_t) n; i++) {
+        keys[i] = kv[i].key;
+    }
+
+    qsort(keys, n, sizeof(const char *), faas_env_cmp);
+
+    for (i = 1; i < (size_t) n; i++) {
+        if (strcmp(keys[i - 1], keys[i]) == 0) {
+            faas_tquote(keys[i], strlen(keys[i]), got, sizeof(got));
+            return faas_fail(ctx, "variable %s is there twice", got);
+        }
+    }
+
+    v->env = kv;
+    v->nenv = n;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_env_cmp(const void *one, const void *two)
+{
+    return strcmp(*(const char *const *) one, *(const char *const *) two);
+}
+
+
+static int
+faas_read_dir(faas_jctx_t *ctx, cJSON *node, char **out)
+{
+    size_t       i, len, seg;
+    const char  *s;
+    char         got[FAAS_TQUOTE_SIZE];
+
+    if (!cJSON_IsString(node)) {
+        return faas_fail(ctx, "expected an absolute path, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    s = node->valuestring;
+    len = strlen(s);
+
+    faas_tquote(s, len, got, sizeof(got));
+
+    if (len > FAAS_TABLE_DIR_MAX) {
+        return faas_fail(ctx, "longer than %d bytes", FAAS_TABLE_DIR_MAX);
+    }
+
+    if (s[0] != '/') {
+        return faas_fail(ctx, "expected an absolute path, got %s", got);
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) {
+            return faas_fail(ctx, "may not hold control characters, got %s",
+                             got);
+        }
+    }
+
+    for (seg = 1, i = 1; i <= len; i++) {
+        if (i == len || s[i] == '/') {
+            if (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.') {
+                return faas_fail(ctx, "may not hold a \"..\" segment, got %s",
+                                 got);
+            }
+
+            seg = i + 1;
+        }
+    }
+
+    *out = faas_tstrdup(ctx->pool, s);
+
+    return (*out == NULL) ? faas_nomem(ctx) : FAAS_OK;
+}
+
+
+static int
+faas_read_handler(faas_jctx_t *ctx, cJSON *node, char **out)
+{
+    char  msg[200];
+
+    if (faas_read_string(ctx, node, out) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (*out == NULL) {
+        return FAAS_OK;
+    }
+
+    if (faas_handler_check(*out, strlen(*out), msg, sizeof(msg)) != FAAS_OK)
+    {
+        return faas_fail(ctx, "%s", msg);
+    }
+
+    return FAAS_OK;
+}
+
+
+/* an optional string: null leaves *out NULL */
+
+static int
+faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out)
+{
+    char  got[FAAS_TQUOTE_SIZE];
+
+    if (faas_is_null(node)) {
+        *out = NULL;
+        return FAAS_OK;
+    }
+
+    if (!cJSON_IsString(node)) {
+        return faas_fail(ctx, "expected a string, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    *out = faas_tstrdup(ctx->pool, node->valuestring);
+
+    return (*out == NULL) ? faas_nomem(ctx) : FAAS_OK;
+}
+
+
+static int
+faas_read_name(faas_jctx_t *ctx, cJSON *node, int version, char **out)
+{
+    size_t  len;
+    char    got[FAAS_TQUOTE_SIZE];
+
+    if (!cJSON_IsString(node)) {
+        return faas_fail(ctx, "expected a name, got %s",
+                         faas_describe(node, got, sizeof(got)));
+    }
+
+    len = strlen(node->valuestring);
+
+    if (version && !faas_version_name_valid(node->valuestring, len)) {
+        faas_tquote(node->valuestring, len, got, sizeof(got));
+        return faas_fail(ctx, "invalid version name %s: use 1 to %d of "
+                         "A-Z a-z 0-9 . _ -", got, FAAS_VERSION_NAME_MAX);
+    }
+
+    if (!version && !faas_function_name_valid(node->valuestring, len)) {
+        faas_tquote(node->valuestring, len, got, sizeof(got));
+        return faas_fail(ctx, "invalid function name %s: use 1 to %d of "
+                         "A-Z a-z 0-9 _ -, not starting with \"-\"", got,
+                         FAAS_FUNCTION_NAME_MAX);
+    }
+
+    *out = faas_tstrdup(ctx->pool, node->valuestring);
+
+    return (*out == NULL) ? faas_nomem(ctx) : FAAS_OK;
+}
+
+
+/* an optional integer: null leaves *out 0 */
+
+static int
+faas_read_uint(faas_jctx_t *ctx, cJSON *node, unsigned min, unsigned max,
+    unsigned *out)
+{
+    uint64_t  value;
+
+    if (faas_is_null(node)) {
+        *out = 0;
+        return FAAS_OK;
+    }
+
+    if (faas_read_u64(ctx, node, min, max, &value) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    *out = (unsigned) value;
+
+    return FAAS_OK;
+}
+
+
+/*
+ * JSON numbers are doubles for cJSON: an integer is exact up to 2^53,
+ * which bounds every maximum here.  "1.0" and "1e3" are integers.
+ */
+
+static int
+faas_read_u64(faas_jctx_t *ctx, cJSON *node, uint64_t min, uint64_t max,
+    uint64_t *out)
+{
+    double  d;
+    char    got[FAAS_TQUOTE_SIZE];
+
+    *out = 0;
+
+    if (cJSON_IsNumber(node)) {
+        d = node->valuedouble;
+
+        /* false for NaN; the bounds first, so that the cast is defined */
+
+        if (d >= (double) min && d <= (double) max
+            && d == (double) (uint64_t) d)
+        {
+            *out = (uint64_t) d;
+            return FAAS_OK;
+        }
+    }
+
+    return faas_fail(ctx, "expected an integer from %" PRIu64 " to %" PRIu64
+                     ", got %s", min, max,
+                     faas_describe(node, got, sizeof(got)));
+}
+
+
+/*
+ * The members of an object named in "names", into found[] in that order;
+ * a known one twice is an error (cJSON keeps both, and a reader would
+ * see one while another reader sees the other).
+ */
+
+static int
+faas_members(faas_jctx_t *ctx, cJSON *node, const char **names,
+    cJSON **found)
+{
+    size_t   i;
+    cJSON   *item;
+
+    for (i = 0; names[i]; i++) {
+        found[i] = NULL;
+    }
+
+    cJSON_ArrayForEach(item, node) {
+        for (i = 0; names[i]; i++) {
+            if (strcmp(item->string, names[i]) != 0) {
+                continue;
+            }
+
+            if (found[i] != NULL) {
+                return faas_fail(ctx, "\"%s\" is there twice", names[i]);
+            }
+
+            found[i] = item;
+            break;
+        }
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_is_null(cJSON *node)
+{
+    return node == NULL || cJSON_IsNull(node);
+}
+
+
+/* messages */
+
+static const char *
+faas_describe(cJSON *node, char *buf, size_t size)
+{
+    double  d;
+
+    if (node == NULL || cJSON_IsNull(node)) {
+        return "null";
+    }
+
+    if (cJSON_IsTrue(node)) {
+        return "true";
+    }
+
+    if (cJSON_IsFalse(node)) {
+        return "false";
+    }
+
+    if (cJSON_IsObject(node)) {
+        return "an object";
+    }
+
+    if (cJSON_IsArray(node)) {
+        return "an array";
+    }
+
+    if (cJSON_IsString(node)) {
+        faas_tquote(node->valuestring, strlen(node->valuestring), buf, size);
+        return buf;
+    }
+
+    if (cJSON_IsNumber(node)) {
+        d = node->valuedouble;
+
+        /* the bounds first, so that the cast is defined */
+
+        if (d > -1e15 && d < 1e15 && d == (double) (long long) d) {
+            snprintf(buf, size, "%lld", (long long) d);
+
+        } else {
+            snprintf(buf, size, "%.17g", d);
+        }
+
+        return buf;
+    }
+
+    return "a value";
+}
+
+
+/* a value in quotes for messages: escaped, shortened */
+
+static void
+faas_tquote(const char *s, size_t len, char *buf, size_t size)
+{
+    size_t         i, n;
+    unsigned char  c;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    n = 0;
+    buf[n++] = '"';
+
+    for (i = 0; i < len; i++) {
+
+        /* room for an escaped byte, "...", the quote and the NUL */
+
+        if (n + 4 + 3 + 2 > size || i == FAAS_TQUOTE_MAX) {
+            memcpy(buf + n, "...", 3);
+            n += 3;
+            break;
+        }
+
+        c = s[i];
+
+        if (c == '"' || c == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = c;
+
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            buf[n++] = '\\';
+            buf[n++] = (c == '\n') ? 'n' : (c == '\t') ? 't' : 'r';
+
+        } else if (c < 0x20 || c == 0x7f) {
+            buf[n++] = '\\';
+            buf[n++] = 'x';
+            buf[n++] = hex[c >> 4];
+            buf[n++] = hex[c & 0xf];
+
+        } else {
+            buf[n++] = c;
+        }
+    }
+
+    buf[n++] = '"';
+    buf[n] = '\0';
+}
+
+
+static size_t
+faas_path_key(faas_jctx_t *ctx, const char *key)
+{
+    size_t  saved;
+
+    saved = ctx->depth;
+
+    if (saved < FAAS_JDEPTH) {
+        ctx->frames[saved].key = key;
+        ctx->depth++;
+    }
+
+    return saved;
+}
+
+
+static size_t
+faas_path_index(faas_jctx_t *ctx, size_t index)
+{
+    size_t  saved;
+
+    saved = ctx->depth;
+
+    if (saved < FAAS_JDEPTH) {
+        ctx->frames[saved].key = NULL;
+        ctx->frames[saved].index = index;
+        ctx->depth++;
+    }
+
+    return saved;
+}
+
+
+static void
+faas_path_pop(faas_jctx_t *ctx, size_t depth)
+{
+    ctx->depth = depth;
+}
+
+
+/* "functions.hello.routes[2]: msg"; keys shortened, control bytes "?" */
+
+static int
+faas_fail(faas_jctx_t *ctx, const char *fmt, ...)
+{
+    size_t          i, j, n;
+    va_list         args;
+    const char     *k;
+    faas_jframe_t  *f;
+    char            path[FAAS_JDEPTH * (FAAS_TQUOTE_MAX + 8)], msg[256];
+
+    n = 0;
+
+    for (i = 0; i < ctx->depth; i++) {
+        f = &ctx->frames[i];
+
+        if (f->key == NULL) {
+            n += snprintf(path + n, sizeof(path) - n, "[%zu]", f->index);
+            continue;
+        }
+
+        if (i > 0) {
+            path[n++] = '.';
+        }
+
+        k = f->key;
+
+        for (j = 0; k[j] && j < FAAS_TQUOTE_MAX; j++) {
+            path[n++] = ((unsigned char) k[j] < 0x20 || k[j] == 0x7f)
+                        ? '?' : k[j];
+        }
+
+        if (k[j]) {
+            memcpy(path + n, "...", 3);
+            n += 3;
+        }
+    }
+
+    path[n] = '\0';
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    faas_error_set(ctx->err, ctx->source, 0, 0, "%s%s%s", path,
+                   n ? ": " : "", msg);
+
+    return FAAS_ERROR;
+}
+
+
+static int
+faas_nomem(faas_jctx_t *ctx)
+{
+    faas_error_set(ctx->err, ctx->source, 0, 0, "out of memory");
+    return FAAS_ERROR;
+}
+
+
+/* writing */
+
+char *
+faas_table_serialize(const faas_table_t *table)
+{
+    size_t                        i;
+    cJSON                        *root, *fns, *o, *vs, *vo, *routes;
+    const faas_table_function_t  *fn;
+
+    root = cJSON_CreateObject();
+    if (root == NULL) {
+        return NULL;
+    }
+
+    if (faas_json_u64(root, "generation", table->generation) != FAAS_OK) {
+        goto failed;
+    }
+
+    fns = cJSON_AddObjectToObject(root, "functions");
+    if (fns == NULL) {
+        goto failed;
+    }
+
+    for (fn = table->functions; fn < table->functions + table->nfunctions;
+         fn++)
+    {
+        if (fn->name == NULL) {
+            continue;
+        }
+
+        o = cJSON_AddObjectToObject(fns, fn->name);
+        if (o == NULL) {
+            goto failed;
+        }
+
+        if (fn->active && fn->active->name
+            && faas_json_string(o, "active", fn->active->name) != FAAS_OK)
+        {
+            goto failed;
+        }
+
+        routes = faas_json_routes(fn->routes, fn->nroutes);
+        if (routes == NULL) {
+            goto failed;
+        }
+
+        cJSON_AddItemToObject(o, "routes", routes);
+
+        vs = cJSON_AddObjectToObject(o, "versions");
+        if (vs == NULL) {
+            goto failed;
+        }
+
+        for (i = 0; i < fn->nversions; i++) {
+            if (fn->versions[i].name == NULL) {
+                continue;
+            }
+
+            vo = cJSON_AddObjectToObject(vs, fn->versions[i].name);
+            if (vo == NULL || faas_json_version(vo, &fn->versions[i]) == NULL)
+            {
+                goto failed;
+            }
+        }
+    }
+
+    return faas_json_print(root);
+
+failed:
+
+    cJSON_Delete(root);
+
+    return NULL;
+}
+
+
+char *
+faas_version_serialize(const char *function, const faas_version_t *v,
+    const faas_table_route_t *routes, size_t nroutes, uint64_t deployed_at)
+{
+    cJSON  *root, *array;
+
+    root = cJSON_CreateObject();
+    if (root == NULL) {
+        return NULL;
+    }
+
+    if ((function && faas_json_string(root, "function", function) != FAAS_OK)
+        || (v->name && faas_json_string(root, "version", v->name) != FAAS_OK)
+        || faas_json_u64(root, "deployed_at", deployed_at) != FAAS_OK
+        || faas_json_version(root, v) == NULL)
+    {
+        goto failed;
+    }
+
+    array = faas_json_routes(routes, nroutes);
+    if (array == NULL) {
+        goto failed;
+    }
+
+    cJSON_AddItemToObject(root, "routes", array);
+
+    return faas_json_print(root);
+
+failed:
+
+    cJSON_Delete(root);
+
+    return NULL;
+}
+
+
+/* the fields of a version into an object; NULL when out of memory */
+
+static cJSON *
+faas_json_version(cJSON *o, const faas_version_t *v)
+{
+    size_t   i;
+    cJSON   *env;
+
+    if (faas_json_string(o, "dir", v->dir) != FAAS_OK
+        || faas_json_string(o, "handler", v->handler) != FAAS_OK
+        || faas_json_string(o, "initializer", v->initializer) != FAAS_OK
+        || faas_json_string(o, "runtime", v->runtime) != FAAS_OK
+        || faas_json_uint(o, "timeout_ms", v->timeout_ms) != FAAS_OK
+        || faas_json_uint(o, "init_timeout_ms", v->init_timeout_ms)
+           != FAAS_OK
+        || faas_json_uint(o, "memory_mb", v->memory_mb) != FAAS_OK
+        || faas_json_uint(o, "concurrency", v->concurrency) != FAAS_OK
+        || faas_json_uint(o, "instances", v->instances) != FAAS_OK)
+    {
+        return NULL;
+    }
+
+    if (v->nenv == 0) {
+        return o;
+    }
+
+    env = cJSON_AddObjectToObject(o, "env");
+    if (env == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < v->nenv; i++) {
+        if (v->env[i].key
+            && faas_json_string(env, v->env[i].key,
+                                v->env[i].value ? v->env[i].value : "")
+               != FAAS_OK)
+        {
+            return NULL;
+        }
+    }
+
+    return o;
+}
+
+
+static cJSON *
+faas_json_routes(const faas_table_route_t *routes, size_t nroutes)
+{
+    size_t    i, j;
+    cJSON    *array, *o, *methods, *m;
+
+    static const struct {
+        unsigned     bit;
+        const char  *name;
+    } names[] = {
+        { FAAS_METHOD_GET,     "GET" },
+        { FAAS_METHOD_HEAD,    "HEAD" },
+        { FAAS_METHOD_POST,    "POST" },
+        { FAAS_METHOD_PUT,     "PUT" },
+        { FAAS_METHOD_DELETE,  "DELETE" },
+        { FAAS_METHOD_PATCH,   "PATCH" },
+        { FAAS_METHOD_OPTIONS, "OPTIONS" },
+    };
+
+    array = cJSON_CreateArray();
+    if (array == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < nroutes; i++) {
+        o = cJSON_CreateObject();
+        if (o == NULL) {
+            goto failed;
+        }
+
+        cJSON_AddItemToArray(array, o);
+
+        if (faas_json_string(o, "path", routes[i].path) != FAAS_OK) {
+            goto failed;
+        }
+
+        methods = cJSON_AddArrayToObject(o, "methods");
+        if (methods == NULL) {
+            goto failed;
+        }
+
+        for (j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+            if (!(routes[i].methods & names[j].bit)) {
+                continue;
+            }
+
+            m = cJSON_CreateStringReference(names[j].name);
+            if (m == NULL) {
+                goto failed;
+            }
+
+            cJSON_AddItemToArray(methods, m);
+        }
+    }
+
+    return array;
+
+failed:
+
+    cJSON_Delete(array);
+
+    return NULL;
+}
+
+
+/* exact for any uint64_t, where a double is not */
+
+static int
+faas_json_u64(cJSON *object, const char *name, uint64_t value)
+{
+    char  buf[32];
+
+    snprintf(buf, sizeof(buf), "%" PRIu64, value);
+
+    return cJSON_AddRawToObject(object, name, buf) ? FAAS_OK : FAAS_ERROR;
+}
+
+
+/* 0 means "not set": nothing is written */
+
+static int
+faas_json_uint(cJSON *object, const char *name, unsigned value)
+{
+    if (value == 0) {
+        return FAAS_OK;
+    }
+
+    return faas_json_u64(object, name, value);
+}
+
+
+/* NULL means "not set": nothing is written */
+
+static int
+faas_json_string(cJSON *object, const char *name, const char *value)
+{
+    if (value == NULL) {
+        return FAAS_OK;
+    }
+
+    return cJSON_AddStringToObject(object, name, value) ? FAAS_OK
+                                                        : FAAS_ERROR;
+}
+
+
+/*
+ * The text is copied with malloc(), as the API says, whatever allocator
+ * cJSON was given; the tree is freed in any case.
+ */
+
+static char *
+faas_json_print(cJSON *root)
+{
+    char    *text, *copy;
+    size_t   len;
+
+    text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+
+    if (text == NULL) {
+        return NULL;
+    }
+
+    len = strlen(text);
+
+    copy = malloc(len + 1);
+    if (copy != NULL) {
+        memcpy(copy, text, len + 1);
+    }
+
+    cJSON_free(text);
+
+    return copy;
+}
+
+
+/* key names */
+
+size_t
+faas_key_generation(char *buf, size_t size, const char *prefix)
+{
+    if (prefix == NULL) {
+        return 0;
+    }
+
+    return faas_key_format(buf, size, "%s:generation", prefix);
+}
+
+
+size_t
+faas_key_table(char *buf, size_t size, const char *prefix,
+    uint64_t generation)
+{
+    if (prefix == NULL) {
+        return 0;
+    }
+
+    return faas_key_format(buf, size, "%s:table:%" PRIu64, prefix,
+                           generation);
+}
+
+
+size_t
+faas_key_version(char *buf, size_t size, const char *prefix,
+    const char *function, const char *version)
+{
+    if (prefix == NULL || function == NULL || version == NULL) {
+        return 0;
+    }
+
+    return faas_key_format(buf, size, "%s:version:%s:%s", prefix, function,
+                           version);
+}
+
+
+size_t
+faas_key_versions(char *buf, size_t size, const char *prefix,
+    const char *function)
+{
+    if (prefix == NULL || function == NULL) {
+        return 0;
+    }
+
+    return faas_key_format(buf, size, "%s:versions:%s", prefix, function);
+}
+
+
+size_t
+faas_key_seq(char *buf, size_t size, const char *prefix,
+    const char *function)
+{
+    if (prefix == NULL || function == NULL) {
+        return 0;
+    }
+
+    return faas_key_format(buf, size, "%s:seq:%s", prefix, function);
+}
+
+
+size_t
+faas_key_endpoints(char *buf, size_t size, const char *prefix,
+    const char *function, const char *version)
+{
+    if (prefix == NULL || function == NULL || version == NULL) {
+        return 0;
+    }
+
+    return faas_key_format(buf, size, "%s:endpoints:%s:%s", prefix,
+                           function, version);
+}
+
+
+size_t
+faas_key_events(char *buf, size_t size, const char *prefix)
+{
+    if (prefix == NULL) {
+        return 0;
+    }
+
+    return faas_key_format(buf, size, "%s:events", prefix);
+}
+
+
+static size_t
+faas_key_format(char *buf, size_t size, const char *fmt, ...)
+{
+    int      n;
+    va_list  args;
+
+    if (buf == NULL || size == 0) {
+        return 0;
+    }
+
+    va_start(args, fmt);
+    n = vsnprintf(buf, size, fmt, args);
+    va_end(args);
+
+    if (n < 0 || (size_t) n >= size) {
+        buf[0] = '\0';
+        return 0;
+    }
+
+    return n;
+}
+
+
+/*
+ * Redis URLs.  No message quotes any part of the URL: a password that
+ * is not where it is expected (an unescaped "/" in it, say) could be in
+ * any of them.
+ */
+
+int
+faas_redis_url_parse(const char *url, faas_redis_url_t *u,
+    faas_error_t *err)
+{
+    char        *safe;
+    size_t       len, pw, pwlen, at, end, n, base;
+    const char  *s, *slash;
+
+    memset(u, 0, sizeof(faas_redis_url_t));
+    u->port = 6379;
+
+    pw = 0;
+    pwlen = 0;
+
+    if (url == NULL || url[0] == '\0') {
+        faas_error_set(err, NULL, 0, 0, "invalid Redis URL: it is empty");
+        return FAAS_ERROR;
+    }
+
+    len = strlen(url);
+
+    if (len > FAAS_URL_MAX) {
+        faas_error_set(err, NULL, 0, 0, "invalid Redis URL: longer than %d "
+                       "bytes", FAAS_URL_MAX);
+        return FAAS_ERROR;
+    }
+
+    if (strncmp(url, "redis://", 8) == 0) {
+        base = 8;
+        s = url + base;
+        n = len - base;
+
+        /* the last "@": a password may hold unescaped "@", "/", "?" */
+
+        for (at = n; at > 0 && s[at - 1] != '@'; at--) {
+            /* void */
+        }
+
+        if (at > 0
+            && faas_url_userinfo(s, at - 1, u, &pw, &pwlen, base, err)
+               != FAAS_OK)
+        {
+            goto failed;
+        }
+
+        s += at;
+        n -= at;
+
+        if (memchr(s, '?', n) || memchr(s, '#', n)) {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: a redis:// "
+                           "URL takes no query or fragment; the database "
+                           "goes as \"/N\"");
+            goto failed;
+        }
+
+        slash = memchr(s, '/', n);
+        end = slash ? (size_t) (slash - s) : n;
+
+        if (faas_url_host(s, end, u, err) != FAAS_OK) {
+            goto failed;
+        }
+
+        if (slash && end + 1 < n
+            && faas_url_number(s + end + 1, n - end - 1, FAAS_URL_DB_MAX,
+                               &u->db)
+               != FAAS_OK)
+        {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: the "
+                           "database must be a number from 0 to %d, as in "
+                           "redis://host:6379/0", FAAS_URL_DB_MAX);
+            goto failed;
+        }
+
+    } else if (strncmp(url, "unix:", 5) == 0) {
+
+        /* "unix:///path", "unix://[user:password@]/path", "unix:/path" */
+
+        base = 5;
+
+        if (strncmp(url + 5, "//", 2) == 0) {
+            base = 7;
+        }
+
+        s = url + base;
+        n = len - base;
+
+        if (base == 7 && s[0] != '/') {
+            slash = strchr(s, '/');
+            at = slash ? (size_t) (slash - s) : 0;
+
+            if (at == 0 || s[at - 1] != '@') {
+                faas_error_set(err, NULL, 0, 0, "invalid Redis URL: "
+                               "expected unix:///path/to/redis.sock");
+                goto failed;
+            }
+
+            if (faas_url_userinfo(s, at - 1, u, &pw, &pwlen, base, err)
+                != FAAS_OK)
+            {
+                goto failed;
+            }
+
+            s += at;
+            n -= at;
+            base += at;
+        }
+
+        if (s[0] != '/') {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: the socket "
+                           "path must be absolute, as in "
+                           "unix:///run/redis/redis.sock");
+            goto failed;
+        }
+
+        end = strcspn(s, "?#");
+
+        if (s[end] == '#') {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: a fragment "
+                           "(\"#\") is not allowed");
+            goto failed;
+        }
+
+        u->path = faas_url_decode(s, end);
+
+        if (u->path == NULL || strlen(u->path) < 2
+            || u->path[strlen(u->path) - 1] == '/')
+        {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: %s",
+                           u->path ? "expected the path of a socket file"
+                                   : "invalid percent-encoding in the "
+                                     "socket path");
+            goto failed;
+        }
+
+        if (strlen(u->path) > FAAS_URL_PATH_MAX) {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: the socket "
+                           "path is longer than %d bytes",
+                           FAAS_URL_PATH_MAX);
+            goto failed;
+        }
+
+        if (s[end] == '?'
+            && faas_url_query(s + end + 1, n - end - 1, u, &pw, &pwlen,
+                              base + end + 1, err)
+               != FAAS_OK)
+        {
+            goto failed;
+        }
+
+    } else if (strncmp(url, "rediss://", 9) == 0) {
+        faas_error_set(err, NULL, 0, 0, "invalid Redis URL: TLS (rediss://) "
+                       "is not supported");
+        goto failed;
+
+    } else {
+        faas_error_set(err, NULL, 0, 0, "invalid Redis URL: expected "
+                       "redis://[user:password@]host[:port][/db] or "
+                       "unix:///path/to/redis.sock[?db=N]");
+        goto failed;
+    }
+
+    if (u->user && u->password == NULL) {
+        faas_error_set(err, NULL, 0, 0, "invalid Redis URL: a user without "
+                       "a password; write user:password@, or :password@ "
+                       "for a password alone");
+        goto failed;
+    }
+
+    /* the URL with its password as "***" */
+
+    safe = malloc(len + 4);
+    if (safe == NULL) {
+        faas_error_set(err, NULL, 0, 0, "out of memory");
+        goto failed;
+    }
+
+    if (u->password) {
+        memcpy(safe, url, pw);
+        memcpy(safe + pw, "***", 3);
+        memcpy(safe + pw + 3, url + pw + pwlen, len - pw - pwlen + 1);
+
+    } else {
+        memcpy(safe, url, len + 1);
+    }
+
+    u->safe = safe;
+
+    return FAAS_OK;
+
+failed:
+
+    faas_redis_url_free(u);
+
+    return FAAS_ERROR;
+}
+
+
+void
+faas_redis_url_free(faas_redis_url_t *u)
+{
+    if (u == NULL) {
+        return;
+    }
+
+    free(u->host);
+    free(u->path);
+    free(u->user);
+
+    if (u->password) {
+        /* not left in freed memory */
+        memset(u->password, 0, strlen(u->password));
+        free(u->password);
+    }
+
+    free(u->safe);
+
+    memset(u, 0, sizeof(faas_redis_url_t));
+}
+
+
+/*
+ * "user:password" or ":password", s[0..len); "pw" gets where the
+ * password is in the whole URL, for "safe".  An empty password is no
+ * password.
+ */
+
+static int
+faas_url_userinfo(const char *s, size_t len, faas_redis_url_t *u,
+    size_t *pw, size_t *pwlen, size_t base, faas_error_t *err)
+{
+    const char  *colon;
+
+    if (len == 0) {
+        return FAAS_OK;
+    }
+
+    colon = memchr(s, ':', len);
+
+    if (colon == NULL) {
+        faas_error_set(err, NULL, 0, 0, "invalid Redis URL: a user without "
+                       "a password; write user:password@, or :password@ "
+                       "for a password alone");
+        return FAAS_ERROR;
+    }
+
+    if (colon > s) {
+        u->user = faas_url_decode(s, colon - s);
+
+        if (u->user == NULL) {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: invalid "
+                           "percent-encoding in the user");
+            return FAAS_ERROR;
+        }
+    }
+
+    if (colon + 1 < s + len) {
+        u->password = faas_url_decode(colon + 1, s + len - colon - 1);
+
+        if (u->password == NULL) {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: invalid "
+                           "percent-encoding in the password");
+            return FAAS_ERROR;
+        }
+
+        *pw = base + (colon + 1 - s);
+        *pwlen = s + len - colon - 1;
+    }
+
+    return FAAS_OK;
+}
+
+
+/* "host", "host:port", "[v6]", "[v6]:port" */
+
+static int
+faas_url_host(const char *s, size_t len, faas_redis_url_t *u,
+    faas_error_t *err)
+{
+    size_t       i, hlen;
+    const char  *host, *port;
+
+    port = NULL;
+
+    if (len > 0 && s[0] == '[') {
+        for (i = 1; i < len && s[i] != ']'; i++) {
+            if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')
+                  || (s[i] >= 'A' && s[i] <= 'F') || s[i] == ':'
+                  || s[i] == '.'))
+            {
+                goto invalid;
+            }
+        }
+
+        if (i == len || i == 1) {
+            goto invalid;
+        }
+
+        host = s + 1;
+        hlen = i - 1;
+
+        if (i + 1 < len) {
+            if (s[i + 1] != ':') {
+                goto invalid;
+            }
+
+            port = s + i + 2;
+        }
+
+    } else {
+        for (i = 0; i < len && s[i] != ':'; i++) {
+            if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z')
+                  || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.'
+                  || s[i] == '-' || s[i] == '_'))
+            {
+                goto invalid;
+            }
+        }
+
+        if (i == 0) {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: no host");
+            return FAAS_ERROR;
+        }
+
+        host = s;
+        hlen = i;
+
+        if (i < len) {
+            port = s + i + 1;
+        }
+    }
+
+    if (hlen > FAAS_URL_HOST_MAX) {
+        goto invalid;
+    }
+
+    if (port
+        && (faas_url_number(port, s + len - port, 65535, &u->port) != FAAS_OK
+            || u->port == 0))
+    {
+        faas_error_set(err, NULL, 0, 0, "invalid Redis URL: the port must "
+                       "be a number from 1 to 65535");
+        return FAAS_ERROR;
+    }
+
+    u->host = malloc(hlen + 1);
+    if (u->host == NULL) {
+        faas_error_set(err, NULL, 0, 0, "out of memory");
+        return FAAS_ERROR;
+    }
+
+    memcpy(u->host, host, hlen);
+    u->host[hlen] = '\0';
+
+    return FAAS_OK;
+
+invalid:
+
+    faas_error_set(err, NULL, 0, 0, "invalid Redis URL: invalid host; "
+                   "expected a name, an IPv4 address or an IPv6 address in "
+                   "brackets");
+    return FAAS_ERROR;
+}
+
+
+/* "db=N&user=U&password=P" of a unix: URL */
+
+static int
+faas_url_query(const char *s, size_t len, faas_redis_url_t *u, size_t *pw,
+    size_t *pwlen, size_t base, faas_error_t *err)
+{
+    char       **to;
+    size_t       i, end, eq;
+    const char  *what;
+
+    for (i = 0; i < len; i = end + 1) {
+        end = i;
+
+        while (end < len && s[end] != '&') {
+            end++;
+        }
+
+        if (end == i) {
+            continue;
+        }
+
+        for (eq = i; eq < end && s[eq] != '='; eq++) {
+            /* void */
+        }
+
+        if (eq - i == 2 && memcmp(s + i, "db", 2) == 0 && eq < end) {
+            if (faas_url_number(s + eq + 1, end - eq - 1, FAAS_URL_DB_MAX,
+                                &u->db)
+                != FAAS_OK)
+            {
+                faas_error_set(err, NULL, 0, 0, "invalid Redis URL: the "
+                               "database must be a number from 0 to %d, as "
+                               "in ?db=0", FAAS_URL_DB_MAX);
+                return FAAS_ERROR;
+            }
+
+            continue;
+        }
+
+        if (eq - i == 4 && memcmp(s + i, "user", 4) == 0 && eq < end) {
+            to = &u->user;
+            what = "user";
+
+        } else if (eq - i == 8 && memcmp(s + i, "password", 8) == 0
+                   && eq < end)
+        {
+            to = &u->password;
+            what = "password";
+
+            *pw = base + eq + 1;
+            *pwlen = end - eq - 1;
+
+        } else {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: unknown "
+                           "parameter; a unix: URL takes db=, user= and "
+                           "password=");
+            return FAAS_ERROR;
+        }
+
+        if (*to != NULL) {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: the %s is "
+                           "given twice", what);
+            return FAAS_ERROR;
+        }
+
+        if (end == eq + 1) {
+            continue;
+        }
+
+        *to = faas_url_decode(s + eq + 1, end - eq - 1);
+
+        if (*to == NULL) {
+            faas_error_set(err, NULL, 0, 0, "invalid Redis URL: invalid "
+                           "percent-encoding in the %s", what);
+            return FAAS_ERROR;
+        }
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_url_number(const char *s, size_t len, unsigned max, unsigned *out)
+{
+    size_t    i;
+    unsigned  n;
+
+    if (len == 0) {
+        return FAAS_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return FAAS_ERROR;
+        }
+
+        n = n * 10 + (s[i] - '0');
+
+        if (n > max) {
+            return FAAS_ERROR;
+        }
+    }
+
+    *out = n;
+
+    return FAAS_OK;
+}
+
+
+/* percent-decoding; NULL on a bad "%" or a NUL (or out of memory) */
+
+static char *
+faas_url_decode(const char *s, size_t len)
+{
+    int      hi, lo;
+    char    *out, *p;
+    size_t   i;
+
+    out = malloc(len + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+
+    p = out;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] != '%') {
+            *p++ = s[i];
+            continue;
+        }
+
+        hi = (i + 2 < len) ? faas_url_hex(s[i + 1]) : -1;
+        lo = (hi >= 0) ? faas_url_hex(s[i + 2]) : -1;
+
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+            free(out);
+            return NULL;
+        }
+
+        *p++ = (char) (hi * 16 + lo);
+        i += 2;
+    }
+
+    *p = '\0';
+
+    return out;
+}
+
+
+static int
+faas_url_hex(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+
+    return -1;
+}
+
+
+/* arenas */
+
+static void *
+faas_talloc(faas_tarena_t *a, size_t size)
+{
+    size_t          bsize;
+    faas_tblock_t  *b;
+
+    size = (size + 15) & ~(size_t) 15;
+
+    if (size == 0) {
+        size = 16;
+    }
+
+    b = a->head;
+
+    if (b && b->size - b->used >= size) {
+        b->used += size;
+        return memset((char *) b + FAAS_TBLOCK_HEAD + b->used - size, 0,
+                      size);
+    }
+
+    bsize = (size > FAAS_TBLOCK_SIZE / 4) ? size : FAAS_TBLOCK_SIZE;
+
+    b = malloc(FAAS_TBLOCK_HEAD + bsize);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->size = bsize;
+    b->used = size;
+
+    /* a big block goes behind the head, so the head keeps its room */
+
+    if (a->head && bsize != FAAS_TBLOCK_SIZE) {
+        b->next = a->head->next;
+        a->head->next = b;
+
+    } else {
+        b->next = a->head;
+        a->head = b;
+    }
+
+    return memset((char *) b + FAAS_TBLOCK_HEAD, 0, size);
+}
+
+
+static char *
+faas_tstrdup(faas_tarena_t *a, const char *s)
+{
+    char    *p;
+    size_t   len;
+
+    len = strlen(s);
+
+    p = faas_talloc(a, len + 1);
+    if (p != NULL) {
+        memcpy(p, s, len + 1);
+    }
+
+    return p;
+}
+
+
+static void
+faas_tarena_free(faas_tarena_t *a)
+{
+    faas_tblock_t  *b, *next;
+
+    for (b = a->head; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+
+    a->head = NULL;
+}

@@ -1,0 +1,185 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * The routing table kept in Redis (docs/redis.md): its JSON codec and
+ * checks, key names, and Redis URLs.  Shared by the nginx module, faasd
+ * and faasctl, so that all three judge a table alike.
+ */
+
+#ifndef FAAS_TABLE_H_INCLUDED
+#define FAAS_TABLE_H_INCLUDED
+
+
+#include "faas_common.h"
+#include "faas_manifest.h"
+#include "faas_router.h"
+
+
+#define FAAS_VERSION_NAME_MAX    32
+#define FAAS_TABLE_MAX_SIZE      (64 * 1024 * 1024)
+#define FAAS_REDIS_PREFIX        "faas"
+#define FAAS_REDIS_PREFIX_MAX    64
+#define FAAS_KEY_MAX             256
+
+/* the limits of a table, beside FAAS_INSTANCES_MAX (faas_manifest.h) */
+#define FAAS_TABLE_FUNCTIONS_MAX 100000
+#define FAAS_TABLE_VERSIONS_MAX  16          /* of one function */
+#define FAAS_TABLE_ROUTES_MAX    1024        /* of one function */
+#define FAAS_TABLE_ENV_MAX       1024        /* of one version: as f.yml */
+#define FAAS_TABLE_DIR_MAX       1024        /* bytes of a code directory */
+#define FAAS_TABLE_MS_MAX        86400000    /* timeouts: one day */
+#define FAAS_TABLE_GENERATION_MAX  9007199254740992ULL  /* 2^53, exact in
+                                                          a JSON double */
+
+
+typedef struct {
+    char              *path;
+    unsigned           methods;         /* FAAS_METHOD_* */
+} faas_table_route_t;
+
+
+/* what a worker of one version needs */
+typedef struct {
+    char              *name;            /* "v3" */
+    char              *dir;             /* absolute code directory */
+    char              *handler;         /* "index.handler" */
+    char              *initializer;     /* NULL when not set */
+    char              *runtime;         /* NULL when not set */
+    unsigned           timeout_ms;      /* 0: not set */
+    unsigned           init_timeout_ms;
+    unsigned           memory_mb;
+    unsigned           concurrency;
+    unsigned           instances;       /* 1..FAAS_INSTANCES_MAX */
+    faas_kv_t         *env;
+    size_t             nenv;
+} faas_version_t;
+
+
+typedef struct {
+    char                *name;
+    faas_version_t      *active;        /* one of versions[] */
+    faas_version_t      *versions;
+    size_t               nversions;
+    faas_table_route_t  *routes;
+    size_t               nroutes;
+} faas_table_function_t;
+
+
+typedef struct {
+    uint64_t                generation;
+    faas_table_function_t  *functions;  /* sorted by name */
+    size_t                  nfunctions;
+} faas_table_t;
+
+
+/*
+ * Parses and checks a table (untrusted: it comes from Redis or from a
+ * cache file).  Every check of docs/redis.md applies, routes included
+ * (a router is built and thrown away).  "source" names the table in
+ * errors (a key or a file): err->file points to it.  "json" need not be
+ * NUL-terminated.  On failure returns FAAS_ERROR with err set (err may
+ * be NULL); nothing is leaked.  The table is one allocation: only
+ * faas_table_free() frees it, and it frees everything in it.
+ */
+int faas_table_parse(const char *source, const char *json, size_t len,
+    faas_table_t **out, faas_error_t *err);
+
+/*
+ * The JSON of a table, compact, malloc()ed (free() it); NULL when out of
+ * memory.  It takes tables made in memory too (faasctl's): functions are
+ * written in their order, NULL strings and 0 numbers are left out, and
+ * what faas_table_parse() returns comes back equal.
+ */
+char *faas_table_serialize(const faas_table_t *table);
+
+/* only for what faas_table_parse() returned; NULL is fine */
+void faas_table_free(faas_table_t *table);
+
+/* binary search: the functions must be sorted by name, as parsed ones are */
+const faas_table_function_t *faas_table_find(const faas_table_t *table,
+    const char *name);
+
+/*
+ * Adds the routes of the table's functions to a router, with the
+ * function as each route's data.  Errors name "source" and the function:
+ * 'faas:table:12: function "b": route "GET /x" conflicts with "GET /x"
+ * of function "a"' (or "declared at f.yml:3:5" for a manifest's route).
+ * The router keeps the functions' names for its messages: the table
+ * must outlive it.
+ */
+int faas_table_add_routes(const faas_table_t *table, faas_router_t *router,
+    const char *source, faas_error_t *err);
+
+/*
+ * One version record (P:version:FN:V): the version and its routes, with
+ * the checks of a table (the routes are checked against each other).
+ * The routes live in the version's allocation: faas_version_free() frees
+ * both, and only what faas_version_parse() returned.
+ */
+int faas_version_parse(const char *source, const char *json, size_t len,
+    faas_version_t **version, faas_table_route_t **routes, size_t *nroutes,
+    faas_error_t *err);
+
+/* malloc()ed, like faas_table_serialize() */
+char *faas_version_serialize(const char *function, const faas_version_t *v,
+    const faas_table_route_t *routes, size_t nroutes, uint64_t deployed_at);
+
+void faas_version_free(faas_version_t *version, faas_table_route_t *routes,
+    size_t nroutes);
+
+/*
+ * 1 when a function name / version name is well formed; the function
+ * name's rule is f.yml's, so faas_function_name_valid() is declared in
+ * faas_manifest.h (included above).
+ */
+int faas_version_name_valid(const char *name, size_t len);
+
+/* 1 when a key prefix is 1..FAAS_REDIS_PREFIX_MAX of [A-Za-z0-9._:-] */
+int faas_redis_prefix_valid(const char *prefix, size_t len);
+
+
+/*
+ * Key names.  Each writes "prefix:..." into buf and returns its length,
+ * or 0 (and "") when it does not fit or an argument is NULL.  Names are
+ * not checked here: FAAS_KEY_MAX holds the longest valid ones.
+ */
+size_t faas_key_generation(char *buf, size_t size, const char *prefix);
+size_t faas_key_table(char *buf, size_t size, const char *prefix,
+    uint64_t generation);
+size_t faas_key_version(char *buf, size_t size, const char *prefix,
+    const char *function, const char *version);
+size_t faas_key_versions(char *buf, size_t size, const char *prefix,
+    const char *function);
+size_t faas_key_seq(char *buf, size_t size, const char *prefix,
+    const char *function);
+size_t faas_key_endpoints(char *buf, size_t size, const char *prefix,
+    const char *function, const char *version);
+size_t faas_key_events(char *buf, size_t size, const char *prefix);
+
+
+/*
+ * redis://[user:password@]host[:port][/db] (host: a name, IPv4, or IPv6
+ * in brackets; db 0..1000), or unix:///path, unix:/path and
+ * unix://[user:password@]/path, with ?db=N&user=U&password=P.  User and
+ * password are percent-decoded; a user needs a password; rediss:// is
+ * refused.  Messages never quote the URL (a misplaced password could be
+ * anywhere in it); log "safe" instead.
+ */
+typedef struct {
+    char        *host;          /* NULL for a Unix socket */
+    unsigned     port;          /* 6379 by default */
+    char        *path;          /* the Unix socket, NULL for TCP */
+    char        *user;          /* NULL: AUTH with the password alone */
+    char        *password;      /* NULL: no AUTH */
+    unsigned     db;
+    char        *safe;          /* the URL with the password as "***" */
+} faas_redis_url_t;
+
+int faas_redis_url_parse(const char *url, faas_redis_url_t *u,
+    faas_error_t *err);
+
+/* also on a zeroed struct; wipes the password */
+void faas_redis_url_free(faas_redis_url_t *u);
+
+
+#endif /* FAAS_TABLE_H_INCLUDED */

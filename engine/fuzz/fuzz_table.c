@@ -1,0 +1,285 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * libFuzzer target: faas_table_parse() and faas_version_parse() on
+ * arbitrary bytes (not NUL-terminated, as a Redis reply need not be).
+ * What parses must come back the same through its serialiser: the
+ * round trip that faasctl and the gateways' disk cache rely on.  The
+ * same bytes are also read as a Redis URL, whose "safe" form must never
+ * hold the password.
+ */
+
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faas_table.h"
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static int fuzz_str_equal(const char *a, const char *b);
+static int fuzz_version_equal(const faas_version_t *a,
+    const faas_version_t *b);
+static int fuzz_routes_equal(const faas_table_route_t *a,
+    const faas_table_route_t *b, size_t n);
+static void fuzz_table(const uint8_t *data, size_t size);
+static void fuzz_version(const uint8_t *data, size_t size);
+static void fuzz_url(const uint8_t *data, size_t size);
+
+
+static int
+fuzz_str_equal(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+
+    return strcmp(a, b) == 0;
+}
+
+
+static int
+fuzz_version_equal(const faas_version_t *a, const faas_version_t *b)
+{
+    size_t  i;
+
+    if (!fuzz_str_equal(a->name, b->name)
+        || !fuzz_str_equal(a->dir, b->dir)
+        || !fuzz_str_equal(a->handler, b->handler)
+        || !fuzz_str_equal(a->initializer, b->initializer)
+        || !fuzz_str_equal(a->runtime, b->runtime)
+        || a->timeout_ms != b->timeout_ms
+        || a->init_timeout_ms != b->init_timeout_ms
+        || a->memory_mb != b->memory_mb
+        || a->concurrency != b->concurrency
+        || a->instances != b->instances
+        || a->nenv != b->nenv)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < a->nenv; i++) {
+        if (!fuzz_str_equal(a->env[i].key, b->env[i].key)
+            || !fuzz_str_equal(a->env[i].value, b->env[i].value))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+fuzz_routes_equal(const faas_table_route_t *a, const faas_table_route_t *b,
+    size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (!fuzz_str_equal(a[i].path, b[i].path)
+            || a[i].methods != b[i].methods)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+fuzz_table(const uint8_t *data, size_t size)
+{
+    char                         *one, *two;
+    size_t                        i, j;
+    faas_error_t                  err;
+    faas_table_t                 *t, *u;
+    const faas_table_function_t  *f, *g;
+    char                          buf[512];
+
+    if (faas_table_parse("fuzz", (const char *) data, size, &t, &err)
+        != FAAS_OK)
+    {
+        faas_error_format(&err, buf, sizeof(buf));
+        return;
+    }
+
+    for (i = 0; i < t->nfunctions; i++) {
+        f = &t->functions[i];
+
+        if (faas_table_find(t, f->name) != f
+            || f->active < f->versions
+            || f->active >= f->versions + f->nversions
+            || f->nversions == 0
+            || f->nversions > FAAS_TABLE_VERSIONS_MAX
+            || f->nroutes > FAAS_TABLE_ROUTES_MAX)
+        {
+            abort();
+        }
+
+        for (j = 0; j < f->nversions; j++) {
+            if (f->versions[j].dir[0] != '/'
+                || f->versions[j].handler == NULL
+                || f->versions[j].instances < 1
+                || f->versions[j].instances > FAAS_INSTANCES_MAX)
+            {
+                abort();
+            }
+        }
+    }
+
+    one = faas_table_serialize(t);
+    if (one == NULL) {
+        abort();
+    }
+
+    if (faas_table_parse("fuzz", one, strlen(one), &u, &err) != FAAS_OK) {
+        abort();
+    }
+
+    if (u->generation != t->generation || u->nfunctions != t->nfunctions) {
+        abort();
+    }
+
+    for (i = 0; i < t->nfunctions; i++) {
+        f = &t->functions[i];
+        g = &u->functions[i];
+
+        if (!fuzz_str_equal(f->name, g->name)
+            || f->nversions != g->nversions
+            || f->nroutes != g->nroutes
+            || f->active - f->versions != g->active - g->versions
+            || !fuzz_routes_equal(f->routes, g->routes, f->nroutes))
+        {
+            abort();
+        }
+
+        for (j = 0; j < f->nversions; j++) {
+            if (!fuzz_version_equal(&f->versions[j], &g->versions[j])) {
+                abort();
+            }
+        }
+    }
+
+    two = faas_table_serialize(u);
+    if (two == NULL || strcmp(one, two) != 0) {
+        abort();
+    }
+
+    free(one);
+    free(two);
+    faas_table_free(u);
+    faas_table_free(t);
+}
+
+
+static void
+fuzz_version(const uint8_t *data, size_t size)
+{
+    char                *one, *two;
+    size_t               n, n2;
+    faas_error_t         err;
+    faas_version_t      *v, *v2;
+    faas_table_route_t  *r, *r2;
+    char                 buf[512];
+
+    if (faas_version_parse("fuzz", (const char *) data, size, &v, &r, &n,
+                           &err)
+        != FAAS_OK)
+    {
+        faas_error_format(&err, buf, sizeof(buf));
+        return;
+    }
+
+    one = faas_version_serialize("f", v, r, n, 1);
+    if (one == NULL) {
+        abort();
+    }
+
+    if (faas_version_parse("fuzz", one, strlen(one), &v2, &r2, &n2, &err)
+        != FAAS_OK
+        || !fuzz_version_equal(v, v2)
+        || n != n2
+        || !fuzz_routes_equal(r, r2, n))
+    {
+        abort();
+    }
+
+    two = faas_version_serialize("f", v2, r2, n2, 1);
+    if (two == NULL || strcmp(one, two) != 0) {
+        abort();
+    }
+
+    free(one);
+    free(two);
+    faas_version_free(v2, r2, n2);
+    faas_version_free(v, r, n);
+}
+
+
+/*
+ * "safe" is the URL with its password as "***": it parses to the same
+ * place, with "***" for a password, and is its own safe form.
+ */
+
+static void
+fuzz_url(const uint8_t *data, size_t size)
+{
+    char              *url;
+    faas_error_t       err;
+    faas_redis_url_t   u, s;
+
+    if (size > 512) {
+        return;
+    }
+
+    url = malloc(size + 1);
+    if (url == NULL) {
+        return;
+    }
+
+    memcpy(url, data, size);
+    url[size] = '\0';
+
+    if (faas_redis_url_parse(url, &u, &err) != FAAS_OK) {
+        free(url);
+        return;
+    }
+
+    if (u.safe == NULL
+        || (u.host == NULL) == (u.path == NULL)
+        || (u.host && (u.port < 1 || u.port > 65535))
+        || (u.user && u.password == NULL))
+    {
+        abort();
+    }
+
+    if (faas_redis_url_parse(u.safe, &s, &err) != FAAS_OK
+        || !fuzz_str_equal(u.host, s.host)
+        || !fuzz_str_equal(u.path, s.path)
+        || !fuzz_str_equal(u.user, s.user)
+        || !fuzz_str_equal(u.password ? "***" : NULL, s.password)
+        || u.port != s.port
+        || u.db != s.db
+        || strcmp(u.safe, s.safe) != 0)
+    {
+        abort();
+    }
+
+    faas_redis_url_free(&s);
+    faas_redis_url_free(&u);
+    free(url);
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_table(data, size);
+    fuzz_version(data, size);
+    fuzz_url(data, size);
+
+    return 0;
+}

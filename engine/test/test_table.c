@@ -1,0 +1,1838 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * Unit tests of the Redis routing table: its JSON codec and checks,
+ * version records, key names and Redis URLs.
+ */
+
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faas_table.h"
+#include "unit.h"
+
+
+#define SRC  "faas:table:12"
+
+
+static const char *json(const char *text);
+static faas_table_t *test_parse(const char *text);
+static const char *test_error(const char *text);
+static const char *test_verror(const char *text);
+static const char *test_url_error(const char *url);
+static const char *fn_json(const char *version_fields);
+static int tables_equal(const faas_table_t *a, const faas_table_t *b);
+static int versions_equal(const faas_version_t *a, const faas_version_t *b);
+static int str_equal(const char *a, const char *b);
+static void test_minimal(void);
+static void test_full(void);
+static void test_defaults(void);
+static void test_json_errors(void);
+static void test_table_errors(void);
+static void test_function_errors(void);
+static void test_version_errors(void);
+static void test_route_errors(void);
+static void test_round_trip(void);
+static void test_find(void);
+static void test_add_routes(void);
+static void test_version_record(void);
+static void test_names(void);
+static void test_keys(void);
+static void test_urls(void);
+static void test_url_errors(void);
+
+
+static faas_error_t  err;
+
+
+/* JSON written with ' for ", to keep the tests readable */
+
+static const char *
+json(const char *text)
+{
+    size_t       i;
+    static char  buf[8][32768];
+    static int   next;
+    char        *b;
+
+    b = buf[next++ % 8];
+
+    for (i = 0; text[i] && i < sizeof(buf[0]) - 1; i++) {
+        b[i] = (text[i] == '\'') ? '"' : text[i];
+    }
+
+    b[i] = '\0';
+
+    return b;
+}
+
+
+static faas_table_t *
+test_parse(const char *text)
+{
+    faas_table_t  *t;
+    char           buf[512];
+
+    text = json(text);
+
+    memset(&err, 0, sizeof(err));
+
+    if (faas_table_parse(SRC, text, strlen(text), &t, &err) != FAAS_OK) {
+        faas_error_format(&err, buf, sizeof(buf));
+        fprintf(stderr, "unexpected error: %s\n", buf);
+        return NULL;
+    }
+
+    return t;
+}
+
+
+static const char *
+test_error(const char *text)
+{
+    faas_table_t  *t;
+    static char    buf[512];
+
+    text = json(text);
+
+    memset(&err, 0, sizeof(err));
+
+    if (faas_table_parse(SRC, text, strlen(text), &t, &err) == FAAS_OK) {
+        faas_table_free(t);
+        return "(parsed)";
+    }
+
+    if (t != NULL) {
+        return "(an error left a table)";
+    }
+
+    faas_error_format(&err, buf, sizeof(buf));
+
+    return buf;
+}
+
+
+static const char *
+test_verror(const char *text)
+{
+    size_t               n;
+    faas_version_t      *v;
+    faas_table_route_t  *r;
+    static char          buf[512];
+
+    text = json(text);
+
+    memset(&err, 0, sizeof(err));
+
+    if (faas_version_parse("faas:version:hello:v3", text, strlen(text), &v,
+                           &r, &n, &err)
+        == FAAS_OK)
+    {
+        faas_version_free(v, r, n);
+        return "(parsed)";
+    }
+
+    if (v != NULL || r != NULL || n != 0) {
+        return "(an error left a version)";
+    }
+
+    faas_error_format(&err, buf, sizeof(buf));
+
+    return buf;
+}
+
+
+/* a table of one function "hello" with one version "v1" */
+
+static const char *
+fn_json(const char *version_fields)
+{
+    static char  buf[32768];
+
+    snprintf(buf, sizeof(buf),
+             "{'generation':1,'functions':{'hello':{'active':'v1',"
+             "'versions':{'v1':{'dir':'/srv/hello'%s%s}}}}}",
+             version_fields[0] ? "," : "", version_fields);
+
+    return buf;
+}
+
+
+static int
+str_equal(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+
+    return strcmp(a, b) == 0;
+}
+
+
+static int
+versions_equal(const faas_version_t *a, const faas_version_t *b)
+{
+    size_t  i;
+
+    if (!str_equal(a->name, b->name)
+        || !str_equal(a->dir, b->dir)
+        || !str_equal(a->handler, b->handler)
+        || !str_equal(a->initializer, b->initializer)
+        || !str_equal(a->runtime, b->runtime)
+        || a->timeout_ms != b->timeout_ms
+        || a->init_timeout_ms != b->init_timeout_ms
+        || a->memory_mb != b->memory_mb
+        || a->concurrency != b->concurrency
+        || a->instances != b->instances
+        || a->nenv != b->nenv)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < a->nenv; i++) {
+        if (!str_equal(a->env[i].key, b->env[i].key)
+            || !str_equal(a->env[i].value, b->env[i].value))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+tables_equal(const faas_table_t *a, const faas_table_t *b)
+{
+    size_t                        i, j;
+    const faas_table_function_t  *f, *g;
+
+    if (a->generation != b->generation || a->nfunctions != b->nfunctions) {
+        return 0;
+    }
+
+    for (i = 0; i < a->nfunctions; i++) {
+        f = &a->functions[i];
+        g = &b->functions[i];
+
+        if (!str_equal(f->name, g->name)
+            || f->nversions != g->nversions
+            || f->nroutes != g->nroutes
+            || f->active - f->versions != g->active - g->versions)
+        {
+            return 0;
+        }
+
+        for (j = 0; j < f->nversions; j++) {
+            if (!versions_equal(&f->versions[j], &g->versions[j])) {
+                return 0;
+            }
+        }
+
+        for (j = 0; j < f->nroutes; j++) {
+            if (!str_equal(f->routes[j].path, g->routes[j].path)
+                || f->routes[j].methods != g->routes[j].methods)
+            {
+                return 0;
+            }
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+test_minimal(void)
+{
+    faas_table_t  *t;
+
+    t = test_parse("{'generation':1,'functions':{}}");
+    CHECK(t != NULL);
+
+    if (t) {
+        CHECK_INT(t->generation, 1);
+        CHECK_INT(t->nfunctions, 0);
+        CHECK(faas_table_find(t, "hello") == NULL);
+        faas_table_free(t);
+    }
+
+    /* white space around, unknown members, the largest generation */
+
+    t = test_parse(" \n{'functions':{},'x':[1,{'y':null}],"
+                   "'generation':9007199254740992}\r\n\t ");
+    CHECK(t != NULL);
+
+    if (t) {
+        CHECK(t->generation == 9007199254740992ULL);
+        faas_table_free(t);
+    }
+
+    /* 1.0 and 1e3 are integers */
+
+    t = test_parse("{'generation':1e3,'functions':{}}");
+    CHECK(t != NULL);
+
+    if (t) {
+        CHECK_INT(t->generation, 1000);
+        faas_table_free(t);
+    }
+
+    faas_table_free(NULL);
+}
+
+
+static void
+test_full(void)
+{
+    faas_table_t                 *t;
+    const faas_version_t         *v;
+    const faas_table_function_t  *fn;
+
+    t = test_parse(
+        "{'generation':12,'functions':{"
+        "'zeta':{'active':'v1','routes':[{'path':'/z'}],"
+        "        'versions':{'v1':{'dir':'/srv/z/v1'}}},"
+        "'hello':{"
+        "  'active':'v3',"
+        "  'routes':["
+        "    {'path':'/api/hello','methods':['GET']},"
+        "    {'path':'/api/hello/:name','methods':['get','Post','GET']}"
+        "  ],"
+        "  'versions':{"
+        "    'v2':{'dir':'/var/lib/ngx_faas/code/hello/v2'},"
+        "    'v3':{'dir':'/var/lib/ngx_faas/code/hello/v3',"
+        "          'handler':'src/index.main','initializer':'index.init',"
+        "          'runtime':'nodejs20','timeout_ms':3000,"
+        "          'init_timeout_ms':86400000,'memory_mb':65536,"
+        "          'concurrency':1000,'instances':64,"
+        "          'env':{'A':'1','EMPTY':'','UTF':'\xc3\xa9'},"
+        "          'future':{'ignored':true}}"
+        "  }},"
+        "'alpha':{'active':'1.0.0-rc_1','versions':{'1.0.0-rc_1':"
+        "         {'dir':'/'}}}"
+        "}}");
+
+    CHECK(t != NULL);
+
+    if (t == NULL) {
+        return;
+    }
+
+    CHECK_INT(t->generation, 12);
+    CHECK_INT(t->nfunctions, 3);
+
+    /* sorted by name */
+
+    CHECK_STR(t->functions[0].name, "alpha");
+    CHECK_STR(t->functions[1].name, "hello");
+    CHECK_STR(t->functions[2].name, "zeta");
+
+    fn = faas_table_find(t, "hello");
+    CHECK(fn == &t->functions[1]);
+
+    CHECK_INT(fn->nversions, 2);
+    CHECK(fn->active == &fn->versions[1]);
+    CHECK_STR(fn->versions[0].name, "v2");
+    CHECK_STR(fn->versions[0].handler, "index.handler");
+    CHECK_INT(fn->versions[0].instances, 1);
+    CHECK(fn->versions[0].initializer == NULL);
+    CHECK(fn->versions[0].runtime == NULL);
+    CHECK_INT(fn->versions[0].nenv, 0);
+
+    v = fn->active;
+    CHECK_STR(v->name, "v3");
+    CHECK_STR(v->dir, "/var/lib/ngx_faas/code/hello/v3");
+    CHECK_STR(v->handler, "src/index.main");
+    CHECK_STR(v->initializer, "index.init");
+    CHECK_STR(v->runtime, "nodejs20");
+    CHECK_INT(v->timeout_ms, 3000);
+    CHECK_INT(v->init_timeout_ms, 86400000);
+    CHECK_INT(v->memory_mb, 65536);
+    CHECK_INT(v->concurrency, 1000);
+    CHECK_INT(v->instances, 64);
+    CHECK_INT(v->nenv, 3);
+    CHECK_STR(v->env[0].key, "A");
+    CHECK_STR(v->env[0].value, "1");
+    CHECK_STR(v->env[1].key, "EMPTY");
+    CHECK_STR(v->env[1].value, "");
+    CHECK_STR(v->env[2].value, "\xc3\xa9");
+
+    CHECK_INT(fn->nroutes, 2);
+    CHECK_STR(fn->routes[0].path, "/api/hello");
+    CHECK_INT(fn->routes[0].methods, FAAS_METHOD_GET);
+    CHECK_STR(fn->routes[1].path, "/api/hello/:name");
+    CHECK_INT(fn->routes[1].methods, FAAS_METHOD_GET|FAAS_METHOD_POST);
+
+    fn = faas_table_find(t, "zeta");
+    CHECK(fn != NULL);
+
+    if (fn) {
+        CHECK_INT(fn->routes[0].methods, FAAS_METHODS_ANY);
+    }
+
+    fn = faas_table_find(t, "alpha");
+    CHECK(fn != NULL && fn->nroutes == 0 && fn->routes == NULL);
+
+    faas_table_free(t);
+}
+
+
+static void
+test_defaults(void)
+{
+    faas_table_t  *t;
+
+    /* null is "not set" for what is optional */
+
+    t = test_parse(fn_json("'handler':null,'initializer':null,"
+                           "'runtime':null,'timeout_ms':null,"
+                           "'instances':null,'env':null"));
+    CHECK(t != NULL);
+
+    if (t) {
+        CHECK_STR(t->functions[0].active->handler, "index.handler");
+        CHECK(t->functions[0].active->initializer == NULL);
+        CHECK(t->functions[0].active->runtime == NULL);
+        CHECK_INT(t->functions[0].active->timeout_ms, 0);
+        CHECK_INT(t->functions[0].active->instances, 1);
+        CHECK_INT(t->functions[0].nroutes, 0);
+        faas_table_free(t);
+    }
+
+    t = test_parse("{'generation':1,'functions':{'f':{'active':'v1',"
+                   "'routes':null,'versions':{'v1':{'dir':'/d'}}}}}");
+    CHECK(t != NULL);
+    faas_table_free(t);
+
+    t = test_parse("{'generation':1,'functions':{'f':{'active':'v1',"
+                   "'routes':[{'path':'/a','methods':null}],"
+                   "'versions':{'v1':{'dir':'/d'}}}}}");
+    CHECK(t != NULL);
+
+    if (t) {
+        CHECK_INT(t->functions[0].routes[0].methods, FAAS_METHODS_ANY);
+        faas_table_free(t);
+    }
+}
+
+
+static void
+test_json_errors(void)
+{
+    char           big[64];
+    faas_table_t  *t;
+
+    CHECK_STR(test_error(""), SRC ": is empty: expected a JSON object");
+    CHECK_STR(test_error(" \n "), SRC ": is empty: expected a JSON object");
+
+    CHECK_STR(test_error("{'generation':1,}"),
+              SRC ": invalid JSON at byte 16, near \"}\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{}} x"),
+              SRC ": invalid JSON at byte 32: unexpected text after the "
+              "value: \"x\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{}}{}"),
+              SRC ": invalid JSON at byte 31: unexpected text after the "
+              "value: \"{}\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'a':\n\t'b'\x01}"),
+              SRC ": invalid JSON at byte 39, near \"}\"");
+
+    CHECK_STR(test_error("{'generation':tru}"),
+              SRC ": invalid JSON at byte 14, near \"tru}\"");
+
+    /* the snippet is cut */
+
+    CHECK_STR(test_error("[,'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa']"),
+              SRC ": invalid JSON at byte 1, near "
+              "\",\\\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"");
+
+    /* cJSON puts an error at the end on the last byte */
+
+    CHECK_STR(test_error("{'generation':"),
+              SRC ": invalid JSON at byte 13, near \":\"");
+
+    /* nesting is bounded: no stack overflow */
+
+    {
+        char    *deep;
+        size_t   i;
+
+        deep = malloc(200001);
+        CHECK(deep != NULL);
+
+        if (deep) {
+            for (i = 0; i < 100000; i++) {
+                deep[i] = '[';
+                deep[200000 - 1 - i] = ']';
+            }
+
+            deep[200000] = '\0';
+
+            memset(&err, 0, sizeof(err));
+            CHECK(faas_table_parse(SRC, deep, 200000, &t, &err)
+                  == FAAS_ERROR);
+            CHECK(strncmp(err.msg, "invalid JSON at byte 1000", 25) == 0);
+            free(deep);
+        }
+    }
+
+    /* not NUL-terminated: the length bounds it */
+
+    memcpy(big, "{\"generation\":1,\"functions\":{}}garbage", 38);
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_table_parse(SRC, big, 31, &t, &err) == FAAS_OK);
+    faas_table_free(t);
+
+    /* too big: refused before parsing */
+
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_table_parse(SRC, big, (size_t) FAAS_TABLE_MAX_SIZE + 1, &t,
+                           &err)
+          == FAAS_ERROR);
+    CHECK_STR(err.msg, "is larger than 67108864 bytes (64 MiB): "
+              "67108865 bytes");
+
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_table_parse(NULL, NULL, 0, &t, &err) == FAAS_ERROR);
+    CHECK_STR(err.file, "(table)");
+    CHECK(t == NULL);
+
+    /* no err: no crash */
+
+    CHECK(faas_table_parse(SRC, "{", 1, &t, NULL) == FAAS_ERROR);
+    CHECK(faas_table_parse(SRC, "{\"generation\":1,\"functions\":{\"a\":{"
+                           "\"active\":\"v\",\"routes\":[{\"path\":\"x\"}],"
+                           "\"versions\":{\"v\":{\"dir\":\"/\"}}}}}", 93,
+                           &t, NULL)
+          == FAAS_ERROR);
+}
+
+
+static void
+test_table_errors(void)
+{
+    CHECK_STR(test_error("[]"),
+              SRC ": expected an object at the top of the table, got an "
+              "array");
+
+    CHECK_STR(test_error("'x'"),
+              SRC ": expected an object at the top of the table, got "
+              "\"x\"");
+
+    CHECK_STR(test_error("{'functions':{}}"),
+              SRC ": \"generation\" is missing");
+
+    CHECK_STR(test_error("{'generation':1}"),
+              SRC ": \"functions\" is missing");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{},'generation':2}"),
+              SRC ": \"generation\" is there twice");
+
+    CHECK_STR(test_error("{'generation':0,'functions':{}}"),
+              SRC ": generation: expected an integer from 1 to "
+              "9007199254740992, got 0");
+
+    CHECK_STR(test_error("{'generation':-5,'functions':{}}"),
+              SRC ": generation: expected an integer from 1 to "
+              "9007199254740992, got -5");
+
+    CHECK_STR(test_error("{'generation':1.5,'functions':{}}"),
+              SRC ": generation: expected an integer from 1 to "
+              "9007199254740992, got 1.5");
+
+    CHECK_STR(test_error("{'generation':9007199254740993,'functions':{}}"),
+              "(parsed)");  /* the double is 2^53: JSON cannot tell */
+
+    CHECK_STR(test_error("{'generation':9007199254740994,'functions':{}}"),
+              SRC ": generation: expected an integer from 1 to "
+              "9007199254740992, got 9007199254740994");
+
+    CHECK_STR(test_error("{'generation':1e300,'functions':{}}"),
+              SRC ": generation: expected an integer from 1 to "
+              "9007199254740992, got 1.0000000000000001e+300");
+
+    CHECK_STR(test_error("{'generation':1e999,'functions':{}}"),
+              SRC ": generation: expected an integer from 1 to "
+              "9007199254740992, got inf");
+
+    CHECK_STR(test_error("{'generation':'12','functions':{}}"),
+              SRC ": generation: expected an integer from 1 to "
+              "9007199254740992, got \"12\"");
+
+    CHECK_STR(test_error("{'generation':null,'functions':{}}"),
+              SRC ": generation: expected an integer from 1 to "
+              "9007199254740992, got null");
+
+    CHECK_STR(test_error("{'generation':true,'functions':{}}"),
+              SRC ": generation: expected an integer from 1 to "
+              "9007199254740992, got true");
+
+    CHECK_STR(test_error("{'generation':1,'functions':[]}"),
+              SRC ": functions: expected an object, got an array");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'bad name':{}}}"),
+              SRC ": functions: invalid function name \"bad name\": use 1 "
+              "to 64 of A-Z a-z 0-9 _ -, not starting with \"-\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'-x':{}}}"),
+              SRC ": functions: invalid function name \"-x\": use 1 "
+              "to 64 of A-Z a-z 0-9 _ -, not starting with \"-\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'':{}}}"),
+              SRC ": functions: invalid function name \"\": use 1 "
+              "to 64 of A-Z a-z 0-9 _ -, not starting with \"-\"");
+
+    /* cJSON ends a string at \u0000: the name is "a" */
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'a\\u0000b':{}}}"),
+              SRC ": functions.a: \"versions\" is missing");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'a\\nb':{}}}"),
+              SRC ": functions: invalid function name \"a\\nb\": use 1 "
+              "to 64 of A-Z a-z 0-9 _ -, not starting with \"-\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{"
+                         "'hello':{'active':'v','versions':{'v':{'dir':'/'}}},"
+                         "'hello':{'active':'v','versions':{'v':{'dir':'/'}}}"
+                         "}}"),
+              SRC ": functions: function \"hello\" is there twice");
+}
+
+
+static void
+test_function_errors(void)
+{
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':[]}}"),
+              SRC ": functions.hello: expected an object, got an array");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{}}}"),
+              SRC ": functions.hello: \"versions\" is missing");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'versions':{'v1':{'dir':'/d'}}}}}"),
+              SRC ": functions.hello: \"active\" is missing");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','active':'v1',"
+                         "'versions':{'v1':{'dir':'/d'}}}}}"),
+              SRC ": functions.hello: \"active\" is there twice");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v9','versions':{'v1':{'dir':'/d'}}}}}"),
+              SRC ": functions.hello.active: \"v9\" is not one of the "
+              "versions");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':1,'versions':{'v1':{'dir':'/d'}}}}}"),
+              SRC ": functions.hello.active: expected the name of one of "
+              "the versions, got 1");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{}}}}"),
+              SRC ": functions.hello.versions: expected 1 to 16 versions, "
+              "got 0");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':["
+                         "{'dir':'/d'}]}}}"),
+              SRC ": functions.hello.versions: expected an object, got an "
+              "array");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{"
+                         "'1':{'dir':'/'},'2':{'dir':'/'},'3':{'dir':'/'},"
+                         "'4':{'dir':'/'},'5':{'dir':'/'},'6':{'dir':'/'},"
+                         "'7':{'dir':'/'},'8':{'dir':'/'},'9':{'dir':'/'},"
+                         "'10':{'dir':'/'},'11':{'dir':'/'},'12':{'dir':'/'},"
+                         "'13':{'dir':'/'},'14':{'dir':'/'},'15':{'dir':'/'},"
+                         "'16':{'dir':'/'},'17':{'dir':'/'}}}}}"),
+              SRC ": functions.hello.versions: expected 1 to 16 versions, "
+              "got 17");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v 1':{'dir':'/'}}}}}"),
+              SRC ": functions.hello.versions: invalid version name "
+              "\"v 1\": use 1 to 32 of A-Z a-z 0-9 . _ -");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{"
+                         "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa':"
+                         "{'dir':'/'}}}}}"),
+              SRC ": functions.hello.versions: invalid version name "
+              "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": use 1 to 32 of A-Z "
+              "a-z 0-9 . _ -");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':{'dir':'/'},"
+                         "'v1':{'dir':'/'}}}}}"),
+              SRC ": functions.hello.versions: version \"v1\" is there "
+              "twice");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':'/d'}}}}"),
+              SRC ": functions.hello.versions.v1: expected an object, got "
+              "\"/d\"");
+}
+
+
+static void
+test_version_errors(void)
+{
+    char   buf[32768];
+    char  *p;
+    int    i;
+
+    CHECK_STR(test_error(fn_json("'dir':'/x'")),
+              SRC ": functions.hello.versions.v1: \"dir\" is there twice");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':{}}}}}"),
+              SRC ": functions.hello.versions.v1: \"dir\" is missing");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':{'dir':'srv'}}}}}"),
+              SRC ": functions.hello.versions.v1.dir: expected an absolute "
+              "path, got \"srv\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':{'dir':null}}}}}"),
+              SRC ": functions.hello.versions.v1.dir: expected an absolute "
+              "path, got null");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':{'dir':''}}}}}"),
+              SRC ": functions.hello.versions.v1.dir: expected an absolute "
+              "path, got \"\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':"
+                         "{'dir':'/srv/../etc'}}}}}"),
+              SRC ": functions.hello.versions.v1.dir: may not hold a \"..\" "
+              "segment, got \"/srv/../etc\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':"
+                         "{'dir':'/srv/..'}}}}}"),
+              SRC ": functions.hello.versions.v1.dir: may not hold a \"..\" "
+              "segment, got \"/srv/..\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':"
+                         "{'dir':'/..'}}}}}"),
+              SRC ": functions.hello.versions.v1.dir: may not hold a \"..\" "
+              "segment, got \"/..\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':"
+                         "{'dir':'/a\\nb'}}}}}"),
+              SRC ": functions.hello.versions.v1.dir: may not hold control "
+              "characters, got \"/a\\nb\"");
+
+    /* "..." and "..x" are names */
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':"
+                         "{'active':'v1','versions':{'v1':"
+                         "{'dir':'/srv/.../..x/x..'}}}}}"),
+              "(parsed)");
+
+    p = buf;
+    p += sprintf(p, "{'generation':1,'functions':{'hello':{'active':'v1',"
+                 "'versions':{'v1':{'dir':'");
+
+    for (i = 0; i < 1025; i++) {
+        *p++ = (i % 10) ? 'a' : '/';
+    }
+
+    sprintf(p, "'}}}}}");
+
+    CHECK_STR(test_error(buf),
+              SRC ": functions.hello.versions.v1.dir: longer than 1024 "
+              "bytes");
+
+    buf[strlen(buf) - 7] = '\0';
+    strcat(buf, "'}}}}}");
+    CHECK_STR(test_error(buf), "(parsed)");
+
+    /* handlers: the f.yml rule */
+
+    CHECK_STR(test_error(fn_json("'handler':'index'")),
+              SRC ": functions.hello.versions.v1.handler: expected "
+              "\"file.export\" like \"index.handler\", got \"index\"");
+
+    CHECK_STR(test_error(fn_json("'handler':'../up.handler'")),
+              SRC ": functions.hello.versions.v1.handler: the file part may "
+              "not leave the manifest's directory with \"..\", got "
+              "\"../up.handler\"");
+
+    CHECK_STR(test_error(fn_json("'initializer':'/abs.init'")),
+              SRC ": functions.hello.versions.v1.initializer: the file part "
+              "must be a relative path, got \"/abs.init\"");
+
+    CHECK_STR(test_error(fn_json("'initializer':'index.a-b'")),
+              SRC ": functions.hello.versions.v1.initializer: the export "
+              "after the last \".\" must be a JavaScript name, got "
+              "\"index.a-b\"");
+
+    CHECK_STR(test_error(fn_json("'handler':5")),
+              SRC ": functions.hello.versions.v1.handler: expected a "
+              "string, got 5");
+
+    CHECK_STR(test_error(fn_json("'runtime':['nodejs20']")),
+              SRC ": functions.hello.versions.v1.runtime: expected a "
+              "string, got an array");
+
+    /* numbers */
+
+    CHECK_STR(test_error(fn_json("'timeout_ms':-5")),
+              SRC ": functions.hello.versions.v1.timeout_ms: expected an "
+              "integer from 1 to 86400000, got -5");
+
+    CHECK_STR(test_error(fn_json("'timeout_ms':0")),
+              SRC ": functions.hello.versions.v1.timeout_ms: expected an "
+              "integer from 1 to 86400000, got 0");
+
+    CHECK_STR(test_error(fn_json("'init_timeout_ms':86400001")),
+              SRC ": functions.hello.versions.v1.init_timeout_ms: expected "
+              "an integer from 1 to 86400000, got 86400001");
+
+    CHECK_STR(test_error(fn_json("'memory_mb':65537")),
+              SRC ": functions.hello.versions.v1.memory_mb: expected an "
+              "integer from 1 to 65536, got 65537");
+
+    CHECK_STR(test_error(fn_json("'concurrency':1.5")),
+              SRC ": functions.hello.versions.v1.concurrency: expected an "
+              "integer from 1 to 1000, got 1.5");
+
+    CHECK_STR(test_error(fn_json("'instances':65")),
+              SRC ": functions.hello.versions.v1.instances: expected an "
+              "integer from 1 to 64, got 65");
+
+    CHECK_STR(test_error(fn_json("'instances':'2'")),
+              SRC ": functions.hello.versions.v1.instances: expected an "
+              "integer from 1 to 64, got \"2\"");
+
+    CHECK_STR(test_error(fn_json("'instances':4294967297")),
+              SRC ": functions.hello.versions.v1.instances: expected an "
+              "integer from 1 to 64, got 4294967297");
+
+    /* env */
+
+    CHECK_STR(test_error(fn_json("'env':['A=1']")),
+              SRC ": functions.hello.versions.v1.env: expected an object "
+              "of strings, got an array");
+
+    CHECK_STR(test_error(fn_json("'env':{'A':1}")),
+              SRC ": functions.hello.versions.v1.env.A: expected a string, "
+              "got 1");
+
+    CHECK_STR(test_error(fn_json("'env':{'A':null}")),
+              SRC ": functions.hello.versions.v1.env.A: expected a string, "
+              "got null");
+
+    CHECK_STR(test_error(fn_json("'env':{'A=B':'1'}")),
+              SRC ": functions.hello.versions.v1.env: invalid variable name "
+              "\"A=B\"");
+
+    CHECK_STR(test_error(fn_json("'env':{'':'1'}")),
+              SRC ": functions.hello.versions.v1.env: invalid variable name "
+              "\"\"");
+
+    CHECK_STR(test_error(fn_json("'env':{'A':'1','B':'2','A':'3'}")),
+              SRC ": functions.hello.versions.v1.env: variable \"A\" is "
+              "there twice");
+
+    CHECK_STR(test_error(fn_json("'env':{'A\\u0001':true}")),
+              SRC ": functions.hello.versions.v1.env.A?: expected a string, "
+              "got true");
+
+    p = buf;
+    p += sprintf(p, "'env':{");
+
+    for (i = 0; i < 1025; i++) {
+        p += sprintf(p, "%s'V%d':''", i ? "," : "", i);
+    }
+
+    sprintf(p, "}");
+
+    CHECK_STR(test_error(fn_json(buf)),
+              SRC ": functions.hello.versions.v1.env: more than 1024 "
+              "variables");
+}
+
+
+static void
+test_route_errors(void)
+{
+    int    i;
+    char  *p, *big;
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':{'path':'/x'}}}}"),
+              SRC ": functions.hello.routes: expected an array of routes, "
+              "got an object");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':['/x']}}}"),
+              SRC ": functions.hello.routes[0]: expected an object with "
+              "\"path\" and \"methods\", got \"/x\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/a'},{'methods':['GET']}]}}}"),
+              SRC ": functions.hello.routes[1]: \"path\" is missing");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':7}]}}}"),
+              SRC ": functions.hello.routes[0].path: expected a string, "
+              "got 7");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/a','methods':'GET'}]}}}"),
+              SRC ": functions.hello.routes[0].methods: expected an array "
+              "of method names, got \"GET\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/a','methods':[]}]}}}"),
+              SRC ": functions.hello.routes[0].methods: expected at least "
+              "one method");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/a','methods':['GET','FOO']}]"
+                         "}}}"),
+              SRC ": functions.hello.routes[0].methods[1]: expected one of "
+              "GET HEAD POST PUT DELETE PATCH OPTIONS, got \"FOO\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/a','methods':['any']}]"
+                         "}}}"),
+              SRC ": functions.hello.routes[0].methods[0]: expected one of "
+              "GET HEAD POST PUT DELETE PATCH OPTIONS, got \"any\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/a','methods':[1]}]"
+                         "}}}"),
+              SRC ": functions.hello.routes[0].methods[0]: expected one of "
+              "GET HEAD POST PUT DELETE PATCH OPTIONS, got 1");
+
+    /* the router's judgement, with the function */
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'api'}]}}}"),
+              SRC ": function \"hello\": route \"api\" does not start with "
+              "\"/\"");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/a/*/b'}]}}}"),
+              SRC ": function \"hello\": route \"/a/*/b\": \"*\" is allowed "
+              "only as the whole last segment");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/a/:'}]}}}"),
+              SRC ": function \"hello\": route \"/a/:\" has a parameter "
+              "without a name");
+
+    CHECK_STR(test_error("{'generation':1,'functions':{'hello':{"
+                         "'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/a','methods':['GET']},"
+                         "{'path':'/a/','methods':['POST','GET']}]}}}"),
+              SRC ": function \"hello\": route \"GET /a/\" conflicts with "
+              "\"GET /a\" of function \"hello\"");
+
+    /* between functions, in sorted order */
+
+    CHECK_STR(test_error("{'generation':1,'functions':{"
+                         "'zz':{'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/u/:id','methods':['PUT']}]},"
+                         "'aa':{'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/u/:name'}]}}}"),
+              SRC ": function \"zz\": route \"PUT /u/:id\" conflicts with "
+              "\"PUT /u/:name\" of function \"aa\"");
+
+    /* the same shape with other methods is no conflict */
+
+    CHECK_STR(test_error("{'generation':1,'functions':{"
+                         "'zz':{'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/u/:id','methods':['OPTIONS']}]},"
+                         "'aa':{'active':'v1','versions':{'v1':{'dir':'/'}},"
+                         "'routes':[{'path':'/u/:name'}]}}}"),
+              "(parsed)");
+
+    /* 1024 routes, not 1025 */
+
+    big = malloc(64 * 1024);
+    CHECK(big != NULL);
+
+    if (big == NULL) {
+        return;
+    }
+
+    p = big;
+    p += sprintf(p, "{'generation':1,'functions':{'hello':{'active':'v1',"
+                 "'versions':{'v1':{'dir':'/'}},'routes':[");
+
+    for (i = 0; i < 1024; i++) {
+        p += sprintf(p, "%s{'path':'/r%d'}", i ? "," : "", i);
+    }
+
+    strcpy(p, "]}}}");
+
+    {
+        faas_table_t  *t;
+        char          *text;
+
+        for (text = big; *text; text++) {
+            if (*text == '\'') {
+                *text = '"';
+            }
+        }
+
+        memset(&err, 0, sizeof(err));
+        CHECK(faas_table_parse(SRC, big, strlen(big), &t, &err) == FAAS_OK);
+        CHECK(t != NULL && t->functions[0].nroutes == 1024);
+        faas_table_free(t);
+
+        sprintf(p, ",{\"path\":\"/r1024\"}]}}}");
+
+        memset(&err, 0, sizeof(err));
+        CHECK(faas_table_parse(SRC, big, strlen(big), &t, &err)
+              == FAAS_ERROR);
+        CHECK_STR(err.msg, "functions.hello.routes: more than 1024 routes");
+    }
+
+    free(big);
+}
+
+
+static void
+test_round_trip(void)
+{
+    char          *one, *two;
+    faas_table_t  *t, *u;
+    const char    *text;
+
+    t = test_parse(
+        "{'generation':12,'functions':{"
+        "'zeta':{'active':'v1','routes':[{'path':'/z/*'}],"
+        "        'versions':{'v1':{'dir':'/srv/z/v1'}}},"
+        "'hello':{'active':'v3','routes':["
+        "    {'path':'/api/hello','methods':['GET','HEAD','OPTIONS']},"
+        "    {'path':'/api/hello/:name','methods':['delete','PATCH']}],"
+        "  'versions':{"
+        "    'v3':{'dir':'/var/lib/x \\\" \\\\ \\u00e9 \\/',"
+        "          'handler':'src/index.main','initializer':'index.init',"
+        "          'runtime':'nodejs20','timeout_ms':3000,"
+        "          'init_timeout_ms':1,'memory_mb':128,"
+        "          'concurrency':4,'instances':2,"
+        "          'env':{'A':'1','Q':'\\\"\\n\\u0001'}},"
+        "    'v2':{'dir':'/v2'}"
+        "  }}}}");
+
+    CHECK(t != NULL);
+
+    if (t == NULL) {
+        return;
+    }
+
+    one = faas_table_serialize(t);
+    CHECK(one != NULL);
+
+    if (one == NULL) {
+        faas_table_free(t);
+        return;
+    }
+
+    /* compact: no white space outside strings */
+
+    CHECK(strstr(one, "\": ") == NULL && strchr(one, '\n') == NULL);
+    CHECK(strstr(one, "\"methods\":[\"GET\",\"HEAD\",\"OPTIONS\"]") != NULL);
+    CHECK(strstr(one, "\"methods\":[\"GET\",\"HEAD\",\"POST\",\"PUT\","
+                 "\"DELETE\",\"PATCH\"]") != NULL);
+    CHECK(strncmp(one, "{\"generation\":12,\"functions\":{\"hello\":", 38)
+          == 0);
+
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_table_parse(SRC, one, strlen(one), &u, &err) == FAAS_OK);
+
+    if (u) {
+        CHECK(tables_equal(t, u));
+
+        two = faas_table_serialize(u);
+        CHECK(two != NULL && strcmp(one, two) == 0);
+        free(two);
+        faas_table_free(u);
+    }
+
+    free(one);
+    faas_table_free(t);
+
+    /* an empty table; generation 2^53 printed exactly */
+
+    t = test_parse("{'generation':9007199254740992,'functions':{}}");
+    CHECK(t != NULL);
+
+    if (t) {
+        one = faas_table_serialize(t);
+        CHECK_STR(one, "{\"generation\":9007199254740992,\"functions\":{}}");
+        free(one);
+        faas_table_free(t);
+    }
+
+    /* a table made in memory, as faasctl makes one */
+
+    {
+        faas_table_t           mine;
+        faas_version_t         v[2];
+        faas_table_route_t     r[1];
+        faas_table_function_t  fn[2];
+
+        memset(&mine, 0, sizeof(mine));
+        memset(v, 0, sizeof(v));
+        memset(fn, 0, sizeof(fn));
+
+        v[0].name = "v1";
+        v[0].dir = "/d";
+        v[0].handler = "index.handler";
+        v[0].instances = 1;
+        v[1] = v[0];
+        v[1].name = "v2";
+
+        r[0].path = "/x/:id";
+        r[0].methods = FAAS_METHOD_POST;
+
+        fn[0].name = "b";
+        fn[0].versions = &v[0];
+        fn[0].nversions = 1;
+        fn[0].active = &v[0];
+        fn[0].routes = r;
+        fn[0].nroutes = 1;
+
+        fn[1].name = "a";
+        fn[1].versions = &v[1];
+        fn[1].nversions = 1;
+        fn[1].active = &v[1];
+
+        mine.generation = 7;
+        mine.functions = fn;
+        mine.nfunctions = 2;
+
+        text = faas_table_serialize(&mine);
+        CHECK_STR(text,
+                  "{\"generation\":7,\"functions\":{"
+                  "\"b\":{\"active\":\"v1\",\"routes\":[{\"path\":\"/x/:id\","
+                  "\"methods\":[\"POST\"]}],\"versions\":{\"v1\":{\"dir\":"
+                  "\"/d\",\"handler\":\"index.handler\",\"instances\":1}}},"
+                  "\"a\":{\"active\":\"v2\",\"routes\":[],\"versions\":{"
+                  "\"v2\":{\"dir\":\"/d\",\"handler\":\"index.handler\","
+                  "\"instances\":1}}}}}");
+
+        memset(&err, 0, sizeof(err));
+        CHECK(faas_table_parse(SRC, text, strlen(text), &t, &err) == FAAS_OK);
+
+        if (t) {
+            CHECK_STR(t->functions[0].name, "a");
+            CHECK_STR(t->functions[1].name, "b");
+            faas_table_free(t);
+        }
+
+        free((char *) text);
+    }
+}
+
+
+static void
+test_find(void)
+{
+    int            i;
+    char          *text, *p, name[32];
+    faas_table_t  *t;
+
+    text = malloc(1024 * 1024);
+    CHECK(text != NULL);
+
+    if (text == NULL) {
+        return;
+    }
+
+    /* 1000 functions in a scrambled order */
+
+    p = text;
+    p += sprintf(p, "{\"generation\":3,\"functions\":{");
+
+    for (i = 0; i < 1000; i++) {
+        p += sprintf(p, "%s\"f%d\":{\"active\":\"v1\",\"versions\":{\"v1\":"
+                     "{\"dir\":\"/d/%d\"}},\"routes\":[{\"path\":\"/f/%d\"}]}",
+                     i ? "," : "", (i * 7919) % 1000, i, (i * 7919) % 1000);
+    }
+
+    sprintf(p, "}}");
+
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_table_parse(SRC, text, strlen(text), &t, &err) == FAAS_OK);
+
+    if (t) {
+        CHECK_INT(t->nfunctions, 1000);
+
+        for (i = 1; i < 1000; i++) {
+            if (strcmp(t->functions[i - 1].name, t->functions[i].name) >= 0) {
+                break;
+            }
+        }
+
+        CHECK_INT(i, 1000);
+
+        for (i = 0; i < 1000; i++) {
+            snprintf(name, sizeof(name), "f%d", i);
+
+            if (faas_table_find(t, name) == NULL
+                || strcmp(faas_table_find(t, name)->name, name) != 0)
+            {
+                break;
+            }
+        }
+
+        CHECK_INT(i, 1000);
+        CHECK(faas_table_find(t, "f1000") == NULL);
+        CHECK(faas_table_find(t, "") == NULL);
+        CHECK(faas_table_find(t, "f") == NULL);
+        CHECK(faas_table_find(t, "zzz") == NULL);
+        CHECK(faas_table_find(t, NULL) == NULL);
+        CHECK(faas_table_find(NULL, "f1") == NULL);
+
+        faas_table_free(t);
+    }
+
+    free(text);
+}
+
+
+static void
+test_add_routes(void)
+{
+    faas_table_t                 *t;
+    faas_match_t                  m;
+    faas_router_t                *router;
+    const faas_table_function_t  *hello, *users;
+
+    t = test_parse("{'generation':4,'functions':{"
+                   "'hello':{'active':'v1','versions':{'v1':{'dir':'/h'}},"
+                   "  'routes':[{'path':'/api/hello','methods':['GET']},"
+                   "            {'path':'/api/*'}]},"
+                   "'users':{'active':'v1','versions':{'v1':{'dir':'/u'}},"
+                   "  'routes':[{'path':'/api/users/:id',"
+                   "             'methods':['GET','PUT']}]}}}");
+    CHECK(t != NULL);
+
+    if (t == NULL) {
+        return;
+    }
+
+    hello = faas_table_find(t, "hello");
+    users = faas_table_find(t, "users");
+
+    router = faas_router_create();
+    CHECK(router != NULL);
+
+    /* a manifest route of the server first, as the module adds them */
+
+    CHECK(faas_router_add(router, "/local", FAAS_METHODS_ANY, NULL,
+                          "/etc/f.yml", 3, 5, &err)
+          == FAAS_OK);
+
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_table_add_routes(t, router, SRC, &err) == FAAS_OK);
+    CHECK(faas_router_compile(router, &err) == FAAS_OK);
+    CHECK_INT(faas_router_count(router), 4);
+
+    CHECK(faas_router_match(router, FAAS_METHOD_GET, "/api/hello", 10, &m)
+          == FAAS_MATCH_OK);
+    CHECK(m.data == hello);
+
+    CHECK(faas_router_match(router, FAAS_METHOD_PUT, "/api/users/7", 12, &m)
+          == FAAS_MATCH_OK);
+    CHECK(m.data == users);
+    CHECK_MEM(m.params[0].value, m.params[0].value_len, "7");
+
+    CHECK(faas_router_match(router, FAAS_METHOD_POST, "/api/other", 10, &m)
+          == FAAS_MATCH_OK);
+    CHECK(m.data == hello);
+
+    CHECK(faas_router_match(router, FAAS_METHOD_GET, "/nope", 5, &m)
+          == FAAS_MATCH_NOT_FOUND);
+
+    faas_router_free(router);
+
+    /* a conflict with a manifest route names the manifest's place */
+
+    router = faas_router_create();
+
+    CHECK(faas_router_add(router, "/api/hello", FAAS_METHOD_GET, NULL,
+                          "/etc/f.yml", 3, 5, &err)
+          == FAAS_OK);
+
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_table_add_routes(t, router, SRC, &err) == FAAS_ERROR);
+    CHECK_STR(err.file, SRC);
+    CHECK_STR(err.msg, "function \"hello\": route \"GET /api/hello\" "
+              "conflicts with \"GET /api/hello\" declared at "
+              "/etc/f.yml:3:5");
+
+    faas_router_free(router);
+    faas_table_free(t);
+}
+
+
+static void
+test_version_record(void)
+{
+    char                *one, *two;
+    size_t               n, n2;
+    faas_version_t      *v, *v2;
+    faas_table_route_t  *r, *r2;
+    const char          *text;
+
+    text = json("{'function':'hello','version':'v3','deployed_at':"
+                "1700000000000,'dir':'/code/hello/v3','handler':'a/b.c',"
+                "'timeout_ms':3000,'instances':2,'env':{'K':'V'},"
+                "'routes':[{'path':'/api/hello','methods':['GET','post']},"
+                "{'path':'/api/hello/*'}],'extra':1}");
+
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_version_parse("k", text, strlen(text), &v, &r, &n, &err)
+          == FAAS_OK);
+
+    if (v == NULL) {
+        return;
+    }
+
+    CHECK_STR(v->name, "v3");
+    CHECK_STR(v->dir, "/code/hello/v3");
+    CHECK_STR(v->handler, "a/b.c");
+    CHECK_INT(v->timeout_ms, 3000);
+    CHECK_INT(v->instances, 2);
+    CHECK_INT(v->nenv, 1);
+    CHECK_INT(n, 2);
+    CHECK_STR(r[0].path, "/api/hello");
+    CHECK_INT(r[0].methods, FAAS_METHOD_GET|FAAS_METHOD_POST);
+    CHECK_INT(r[1].methods, FAAS_METHODS_ANY);
+
+    one = faas_version_serialize("hello", v, r, n, 1700000000000ULL);
+    CHECK_STR(one,
+              "{\"function\":\"hello\",\"version\":\"v3\",\"deployed_at\":"
+              "1700000000000,\"dir\":\"/code/hello/v3\",\"handler\":\"a/b.c\","
+              "\"timeout_ms\":3000,\"instances\":2,\"env\":{\"K\":\"V\"},"
+              "\"routes\":[{\"path\":\"/api/hello\",\"methods\":[\"GET\","
+              "\"POST\"]},{\"path\":\"/api/hello/*\",\"methods\":[\"GET\","
+              "\"HEAD\",\"POST\",\"PUT\",\"DELETE\",\"PATCH\"]}]}");
+
+    if (one) {
+        memset(&err, 0, sizeof(err));
+        CHECK(faas_version_parse("k", one, strlen(one), &v2, &r2, &n2, &err)
+              == FAAS_OK);
+
+        if (v2) {
+            CHECK(versions_equal(v, v2));
+            CHECK_INT(n2, n);
+            two = faas_version_serialize("hello", v2, r2, n2,
+                                         1700000000000ULL);
+            CHECK(two != NULL && strcmp(one, two) == 0);
+            free(two);
+            faas_version_free(v2, r2, n2);
+        }
+
+        free(one);
+    }
+
+    faas_version_free(v, r, n);
+    faas_version_free(NULL, NULL, 0);
+
+    /* no routes, no deployed_at */
+
+    text = json("{'function':'f','version':'v1','dir':'/d'}");
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_version_parse("k", text, strlen(text), &v, &r, &n, &err)
+          == FAAS_OK);
+    CHECK(v != NULL && r == NULL && n == 0);
+    faas_version_free(v, r, n);
+
+    /* errors */
+
+    CHECK_STR(test_verror("{'version':'v3','dir':'/d'}"),
+              "faas:version:hello:v3: \"function\" is missing");
+
+    CHECK_STR(test_verror("{'function':'hello','dir':'/d'}"),
+              "faas:version:hello:v3: \"version\" is missing");
+
+    CHECK_STR(test_verror("{'function':'hello','version':'v3'}"),
+              "faas:version:hello:v3: \"dir\" is missing");
+
+    CHECK_STR(test_verror("{'function':'a b','version':'v3','dir':'/d'}"),
+              "faas:version:hello:v3: function: invalid function name "
+              "\"a b\": use 1 to 64 of A-Z a-z 0-9 _ -, not starting with "
+              "\"-\"");
+
+    CHECK_STR(test_verror("{'function':5,'version':'v3','dir':'/d'}"),
+              "faas:version:hello:v3: function: expected a name, got 5");
+
+    CHECK_STR(test_verror("{'function':'f','version':'v/3','dir':'/d'}"),
+              "faas:version:hello:v3: version: invalid version name "
+              "\"v/3\": use 1 to 32 of A-Z a-z 0-9 . _ -");
+
+    CHECK_STR(test_verror("{'function':'f','version':'v3','dir':'/d',"
+                          "'deployed_at':-1}"),
+              "faas:version:hello:v3: deployed_at: expected an integer "
+              "from 0 to 9007199254740992, got -1");
+
+    CHECK_STR(test_verror("{'function':'f','version':'v3','dir':'/d',"
+                          "'memory_mb':0}"),
+              "faas:version:hello:v3: memory_mb: expected an integer "
+              "from 1 to 65536, got 0");
+
+    CHECK_STR(test_verror("{'function':'f','version':'v3','dir':'/d',"
+                          "'routes':[{'path':'/a'},{'path':'/a'}]}"),
+              "faas:version:hello:v3: function \"f\": route \"GET,HEAD,"
+              "POST,PUT,DELETE,PATCH /a\" conflicts with \"GET,HEAD,POST,"
+              "PUT,DELETE,PATCH /a\" of function \"f\"");
+
+    CHECK_STR(test_verror("{'function':'f','version':'v3','dir':'/d',"
+                          "'routes':[{'path':'/a','methods':['PUT']}],"
+                          "'routes':[]}"),
+              "faas:version:hello:v3: \"routes\" is there twice");
+
+    CHECK_STR(test_verror("{'function':'f','version':'v3','dir':'/d',"
+                          "'routes':[{'path':'/a','methods':['PUT']},"
+                          "{'path':'/a/:'}]}"),
+              "faas:version:hello:v3: function \"f\": route \"/a/:\" has a "
+              "parameter without a name");
+
+    CHECK_STR(test_verror("[1]"),
+              "faas:version:hello:v3: expected an object, got an array");
+
+    CHECK_STR(test_verror("{"),
+              "faas:version:hello:v3: invalid JSON at byte 0, near \"{\"");
+}
+
+
+static void
+test_names(void)
+{
+    CHECK(faas_function_name_valid("hello", 5));
+    CHECK(faas_function_name_valid("a-b_C9", 6));
+    CHECK(!faas_function_name_valid("-a", 2));
+    CHECK(!faas_function_name_valid("", 0));
+    CHECK(!faas_function_name_valid("a.b", 3));
+    CHECK(!faas_function_name_valid("a:b", 3));
+    CHECK(faas_function_name_valid(
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        64));
+    CHECK(!faas_function_name_valid(
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        65));
+
+    CHECK(faas_version_name_valid("v1", 2));
+    CHECK(faas_version_name_valid("1.0.0-rc_1", 10));
+    CHECK(faas_version_name_valid("-", 1));
+    CHECK(!faas_version_name_valid("v:1", 3));
+    CHECK(!faas_version_name_valid("v/1", 3));
+    CHECK(!faas_version_name_valid("", 0));
+    CHECK(faas_version_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 32));
+    CHECK(!faas_version_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 33));
+
+    CHECK(faas_redis_prefix_valid("faas", 4));
+    CHECK(faas_redis_prefix_valid("env:prod.eu-1_a", 15));
+    CHECK(!faas_redis_prefix_valid("", 0));
+    CHECK(!faas_redis_prefix_valid("a b", 3));
+    CHECK(!faas_redis_prefix_valid("a*", 2));
+    CHECK(faas_redis_prefix_valid(
+        "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp",
+        64));
+    CHECK(!faas_redis_prefix_valid(
+        "ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp",
+        65));
+}
+
+
+static void
+test_keys(void)
+{
+    char    buf[FAAS_KEY_MAX], small[12];
+    char    prefix[FAAS_REDIS_PREFIX_MAX + 1], fn[FAAS_FUNCTION_NAME_MAX + 1];
+    char    v[FAAS_VERSION_NAME_MAX + 1];
+    size_t  n;
+
+    n = faas_key_generation(buf, sizeof(buf), "faas");
+    CHECK_MEM(buf, n, "faas:generation");
+
+    n = faas_key_table(buf, sizeof(buf), "faas", 12);
+    CHECK_MEM(buf, n, "faas:table:12");
+
+    n = faas_key_table(buf, sizeof(buf), "p", UINT64_MAX);
+    CHECK_MEM(buf, n, "p:table:18446744073709551615");
+
+    n = faas_key_version(buf, sizeof(buf), "faas", "hello", "v3");
+    CHECK_MEM(buf, n, "faas:version:hello:v3");
+
+    n = faas_key_versions(buf, sizeof(buf), "faas", "hello");
+    CHECK_MEM(buf, n, "faas:versions:hello");
+
+    n = faas_key_seq(buf, sizeof(buf), "faas", "hello");
+    CHECK_MEM(buf, n, "faas:seq:hello");
+
+    n = faas_key_endpoints(buf, sizeof(buf), "env:prod", "hello", "v3");
+    CHECK_MEM(buf, n, "env:prod:endpoints:hello:v3");
+
+    n = faas_key_events(buf, sizeof(buf), "faas");
+    CHECK_MEM(buf, n, "faas:events");
+
+    /* overflow: 0, and an empty string */
+
+    CHECK_INT(faas_key_events(small, sizeof(small), "faas"), 11);
+    CHECK_INT(faas_key_generation(small, sizeof(small), "faas"), 0);
+    CHECK_STR(small, "");
+    CHECK_INT(faas_key_events(small, 11, "faas"), 0);
+    CHECK_INT(faas_key_table(small, sizeof(small), "faas", 12345), 0);
+    CHECK_INT(faas_key_version(small, sizeof(small), "faas", "f", "v"), 0);
+    CHECK_INT(faas_key_events(small, 0, "faas"), 0);
+    CHECK_INT(faas_key_events(NULL, 10, "faas"), 0);
+    CHECK_INT(faas_key_events(buf, sizeof(buf), NULL), 0);
+    CHECK_INT(faas_key_version(buf, sizeof(buf), "faas", NULL, "v"), 0);
+    CHECK_INT(faas_key_endpoints(buf, sizeof(buf), "faas", "f", NULL), 0);
+
+    /* the longest names fit FAAS_KEY_MAX */
+
+    memset(prefix, 'p', sizeof(prefix) - 1);
+    prefix[sizeof(prefix) - 1] = '\0';
+    memset(fn, 'f', sizeof(fn) - 1);
+    fn[sizeof(fn) - 1] = '\0';
+    memset(v, 'v', sizeof(v) - 1);
+    v[sizeof(v) - 1] = '\0';
+
+    CHECK_INT(faas_key_endpoints(buf, sizeof(buf), prefix, fn, v),
+              64 + 11 + 64 + 1 + 32);
+    CHECK_INT(faas_key_version(buf, sizeof(buf), prefix, fn, v),
+              64 + 9 + 64 + 1 + 32);
+}
+
+
+static const char *
+test_url_error(const char *url)
+{
+    faas_redis_url_t  u;
+    static char       buf[512];
+
+    memset(&err, 0, sizeof(err));
+
+    if (faas_redis_url_parse(url, &u, &err) == FAAS_OK) {
+        faas_redis_url_free(&u);
+        return "(parsed)";
+    }
+
+    if (u.host || u.path || u.user || u.password || u.safe) {
+        return "(an error left memory)";
+    }
+
+    faas_error_format(&err, buf, sizeof(buf));
+
+    return buf;
+}
+
+
+static void
+test_urls(void)
+{
+    faas_redis_url_t  u;
+
+    memset(&u, 0, sizeof(u));
+    faas_redis_url_free(&u);
+    faas_redis_url_free(NULL);
+
+    CHECK(faas_redis_url_parse("redis://localhost", &u, &err) == FAAS_OK);
+    CHECK_STR(u.host, "localhost");
+    CHECK_INT(u.port, 6379);
+    CHECK(u.path == NULL && u.user == NULL && u.password == NULL);
+    CHECK_INT(u.db, 0);
+    CHECK_STR(u.safe, "redis://localhost");
+    faas_redis_url_free(&u);
+    CHECK(u.host == NULL && u.safe == NULL);
+
+    CHECK(faas_redis_url_parse("redis://127.0.0.1:6380/3", &u, &err)
+          == FAAS_OK);
+    CHECK_STR(u.host, "127.0.0.1");
+    CHECK_INT(u.port, 6380);
+    CHECK_INT(u.db, 3);
+    CHECK_STR(u.safe, "redis://127.0.0.1:6380/3");
+    faas_redis_url_free(&u);
+
+    CHECK(faas_redis_url_parse("redis://h/", &u, &err) == FAAS_OK);
+    CHECK_INT(u.db, 0);
+    faas_redis_url_free(&u);
+
+    CHECK(faas_redis_url_parse("redis://alice:s3cret@redis.example:7000/15",
+                               &u, &err)
+          == FAAS_OK);
+    CHECK_STR(u.host, "redis.example");
+    CHECK_INT(u.port, 7000);
+    CHECK_STR(u.user, "alice");
+    CHECK_STR(u.password, "s3cret");
+    CHECK_INT(u.db, 15);
+    CHECK_STR(u.safe, "redis://alice:***@redis.example:7000/15");
+    faas_redis_url_free(&u);
+
+    CHECK(faas_redis_url_parse("redis://:pw@h", &u, &err) == FAAS_OK);
+    CHECK(u.user == NULL);
+    CHECK_STR(u.password, "pw");
+    CHECK_STR(u.safe, "redis://:***@h");
+    faas_redis_url_free(&u);
+
+    /* percent-encoding; an unescaped "@" or "/" in a password */
+
+    CHECK(faas_redis_url_parse("redis://us%40er:p%3A%2F%25w@h:1/2", &u, &err)
+          == FAAS_OK);
+    CHECK_STR(u.user, "us@er");
+    CHECK_STR(u.password, "p:/%w");
+    CHECK_STR(u.safe, "redis://us%40er:***@h:1/2");
+    faas_redis_url_free(&u);
+
+    CHECK(faas_redis_url_parse("redis://:a@b/c?d@h:1/2", &u, &err)
+          == FAAS_OK);
+    CHECK_STR(u.password, "a@b/c?d");
+    CHECK_STR(u.host, "h");
+    CHECK_STR(u.safe, "redis://:***@h:1/2");
+    faas_redis_url_free(&u);
+
+    /* an empty password is none */
+
+    CHECK(faas_redis_url_parse("redis://:@h", &u, &err) == FAAS_OK);
+    CHECK(u.password == NULL && u.user == NULL);
+    CHECK_STR(u.safe, "redis://:@h");
+    faas_redis_url_free(&u);
+
+    /* IPv6 */
+
+    CHECK(faas_redis_url_parse("redis://[::1]:6379/1", &u, &err) == FAAS_OK);
+    CHECK_STR(u.host, "::1");
+    CHECK_INT(u.port, 6379);
+    CHECK_INT(u.db, 1);
+    faas_redis_url_free(&u);
+
+    CHECK(faas_redis_url_parse("redis://[fe80::1:2]", &u, &err) == FAAS_OK);
+    CHECK_STR(u.host, "fe80::1:2");
+    CHECK_INT(u.port, 6379);
+    faas_redis_url_free(&u);
+
+    /* Unix sockets */
+
+    CHECK(faas_redis_url_parse("unix:///run/redis/redis.sock", &u, &err)
+          == FAAS_OK);
+    CHECK(u.host == NULL);
+    CHECK_STR(u.path, "/run/redis/redis.sock");
+    CHECK_INT(u.db, 0);
+    CHECK_STR(u.safe, "unix:///run/redis/redis.sock");
+    faas_redis_url_free(&u);
+
+    CHECK(faas_redis_url_parse("unix:/tmp/r.sock?db=4", &u, &err)
+          == FAAS_OK);
+    CHECK_STR(u.path, "/tmp/r.sock");
+    CHECK_INT(u.db, 4);
+    CHECK_STR(u.safe, "unix:/tmp/r.sock?db=4");
+    faas_redis_url_free(&u);
+
+    CHECK(faas_redis_url_parse("unix:///tmp/my%20r.sock?db=2&password=p%26w"
+                               "&user=bob", &u, &err)
+          == FAAS_OK);
+    CHECK_STR(u.path, "/tmp/my r.sock");
+    CHECK_INT(u.db, 2);
+    CHECK_STR(u.user, "bob");
+    CHECK_STR(u.password, "p&w");
+    CHECK_STR(u.safe, "unix:///tmp/my%20r.sock?db=2&password=***&user=bob");
+    faas_redis_url_free(&u);
+
+    CHECK(faas_redis_url_parse("unix://bob:pw@/tmp/r.sock?db=1", &u, &err)
+          == FAAS_OK);
+    CHECK_STR(u.path, "/tmp/r.sock");
+    CHECK_STR(u.user, "bob");
+    CHECK_STR(u.password, "pw");
+    CHECK_INT(u.db, 1);
+    CHECK_STR(u.safe, "unix://bob:***@/tmp/r.sock?db=1");
+    faas_redis_url_free(&u);
+
+    CHECK(faas_redis_url_parse("unix://:pw@/tmp/r.sock", &u, &err)
+          == FAAS_OK);
+    CHECK(u.user == NULL);
+    CHECK_STR(u.password, "pw");
+    CHECK_STR(u.safe, "unix://:***@/tmp/r.sock");
+    faas_redis_url_free(&u);
+}
+
+
+static void
+test_url_errors(void)
+{
+    size_t       i;
+    const char  *msg;
+
+    static const struct {
+        const char  *url;
+        const char  *msg;
+    } bad[] = {
+        { "", "invalid Redis URL: it is empty" },
+        { "localhost:6379", "invalid Redis URL: expected "
+          "redis://[user:password@]host[:port][/db] or "
+          "unix:///path/to/redis.sock[?db=N]" },
+        { "http://h", "invalid Redis URL: expected "
+          "redis://[user:password@]host[:port][/db] or "
+          "unix:///path/to/redis.sock[?db=N]" },
+        { "rediss://h", "invalid Redis URL: TLS (rediss://) is not "
+          "supported" },
+        { "redis://", "invalid Redis URL: no host" },
+        { "redis://:6379", "invalid Redis URL: no host" },
+        { "redis://:secret@", "invalid Redis URL: no host" },
+        { "redis://h:0", "invalid Redis URL: the port must be a number "
+          "from 1 to 65535" },
+        { "redis://h:65536", "invalid Redis URL: the port must be a number "
+          "from 1 to 65535" },
+        { "redis://h:", "invalid Redis URL: the port must be a number "
+          "from 1 to 65535" },
+        { "redis://h:-1", "invalid Redis URL: the port must be a number "
+          "from 1 to 65535" },
+        { "redis://h:99999999999999999999", "invalid Redis URL: the port "
+          "must be a number from 1 to 65535" },
+        { "redis://h/1001", "invalid Redis URL: the database must be a "
+          "number from 0 to 1000, as in redis://host:6379/0" },
+        { "redis://h/x", "invalid Redis URL: the database must be a "
+          "number from 0 to 1000, as in redis://host:6379/0" },
+        { "redis://h/1/2", "invalid Redis URL: the database must be a "
+          "number from 0 to 1000, as in redis://host:6379/0" },
+        { "redis://h?db=1", "invalid Redis URL: a redis:// URL takes no "
+          "query or fragment; the database goes as \"/N\"" },
+        { "redis://h x", "invalid Redis URL: invalid host; expected a name, "
+          "an IPv4 address or an IPv6 address in brackets" },
+        { "redis://[::1", "invalid Redis URL: invalid host; expected a "
+          "name, an IPv4 address or an IPv6 address in brackets" },
+        { "redis://[]:1", "invalid Redis URL: invalid host; expected a "
+          "name, an IPv4 address or an IPv6 address in brackets" },
+        { "redis://[::1]x", "invalid Redis URL: invalid host; expected a "
+          "name, an IPv4 address or an IPv6 address in brackets" },
+        { "redis://secretpass@h", "invalid Redis URL: a user without a "
+          "password; write user:password@, or :password@ for a password "
+          "alone" },
+        { "redis://u:@h", "invalid Redis URL: a user without a "
+          "password; write user:password@, or :password@ for a password "
+          "alone" },
+        { "redis://:secret%zz@h", "invalid Redis URL: invalid "
+          "percent-encoding in the password" },
+        { "redis://:secret%2@h", "invalid Redis URL: invalid "
+          "percent-encoding in the password" },
+        { "redis://:secret%00x@h", "invalid Redis URL: invalid "
+          "percent-encoding in the password" },
+        { "redis://u%:secret@h", "invalid Redis URL: invalid "
+          "percent-encoding in the user" },
+        { "unix://", "invalid Redis URL: expected "
+          "unix:///path/to/redis.sock" },
+        { "unix://redis.sock", "invalid Redis URL: expected "
+          "unix:///path/to/redis.sock" },
+        { "unix:redis.sock", "invalid Redis URL: the socket path must be "
+          "absolute, as in unix:///run/redis/redis.sock" },
+        { "unix:///", "invalid Redis URL: expected the path of a socket "
+          "file" },
+        { "unix:///tmp/", "invalid Redis URL: expected the path of a socket "
+          "file" },
+        { "unix:///tmp/a%zz", "invalid Redis URL: invalid percent-encoding "
+          "in the socket path" },
+        { "unix:///tmp/r.sock#x", "invalid Redis URL: a fragment (\"#\") is "
+          "not allowed" },
+        { "unix:///tmp/r.sock?db=x", "invalid Redis URL: the database must "
+          "be a number from 0 to 1000, as in ?db=0" },
+        { "unix:///tmp/r.sock?secret", "invalid Redis URL: unknown "
+          "parameter; a unix: URL takes db=, user= and password=" },
+        { "unix:///tmp/r.sock?password=secret&password=secret2",
+          "invalid Redis URL: the password is given twice" },
+        { "unix://:secret@/tmp/r.sock?password=secret2",
+          "invalid Redis URL: the password is given twice" },
+        { "unix:///tmp/r.sock?user=bob", "invalid Redis URL: a user without "
+          "a password; write user:password@, or :password@ for a password "
+          "alone" },
+        { "unix:///tmp/r.sock?password=%g0secret", "invalid Redis URL: "
+          "invalid percent-encoding in the password" },
+        { "unix:///aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+          "invalid Redis URL: the socket path is longer than 107 bytes" },
+    };
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        msg = test_url_error(bad[i].url);
+
+        if (strcmp(msg, bad[i].msg) != 0) {
+            fprintf(stderr, "url \"%s\": got \"%s\"\n", bad[i].url, msg);
+        }
+
+        CHECK_STR(msg, bad[i].msg);
+
+        /* no message ever holds a password */
+
+        CHECK(strstr(msg, "secret") == NULL);
+    }
+
+    CHECK_STR(test_url_error(NULL), "invalid Redis URL: it is empty");
+
+    {
+        char  *longurl;
+
+        longurl = malloc(5000);
+        CHECK(longurl != NULL);
+
+        if (longurl) {
+            memcpy(longurl, "redis://", 8);
+            memset(longurl + 8, 'h', 5000 - 9);
+            longurl[4999] = '\0';
+            CHECK_STR(test_url_error(longurl),
+                      "invalid Redis URL: longer than 4096 bytes");
+
+            longurl[300] = '\0';
+            CHECK_STR(test_url_error(longurl),
+                      "invalid Redis URL: invalid host; expected a name, an "
+                      "IPv4 address or an IPv6 address in brackets");
+            free(longurl);
+        }
+    }
+}
+
+
+int
+main(void)
+{
+    test_minimal();
+    test_full();
+    test_defaults();
+    test_json_errors();
+    test_table_errors();
+    test_function_errors();
+    test_version_errors();
+    test_route_errors();
+    test_round_trip();
+    test_find();
+    test_add_routes();
+    test_version_record();
+    test_names();
+    test_keys();
+    test_urls();
+    test_url_errors();
+
+    return unit_done("test_table");
+}

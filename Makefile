@@ -13,13 +13,17 @@ ENGINE_SRCS = $(wildcard engine/*.c)
 ENGINE_HDRS = $(wildcard engine/*.h)
 ENGINE_OBJS = $(ENGINE_SRCS:engine/%.c=$(BUILD)/engine/%.o)
 ENGINE_LIB  = $(BUILD)/engine/libfaas.a
-ENGINE_LIBS = -lyaml
+ENGINE_LIBS = -lyaml -lcjson
 
 MODULE_SRCS = $(wildcard ngx_faas_module/*.c) $(wildcard ngx_faas_module/*.h)
 MODULE      = $(BUILD)/modules/ngx_http_faas_module.so
 
 FAASD       = $(BUILD)/bin/faasd
 FAASD_SRCS  = $(wildcard faasd/*.c)
+
+FAASCTL      = $(BUILD)/bin/faasctl
+FAASCTL_SRCS = $(wildcard faasctl/*.c)
+FAASCTL_HDRS = $(wildcard faasctl/*.h)
 
 UNIT_SRCS   = $(wildcard engine/test/test_*.c)
 UNIT_BINS   = $(UNIT_SRCS:engine/test/%.c=$(BUILD)/test/%)
@@ -28,7 +32,7 @@ FUZZ_SRCS   = $(wildcard engine/fuzz/fuzz_*.c)
 FUZZ_BINS   = $(FUZZ_SRCS:engine/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 10
 
-.PHONY: all setup build module engine faasd runtime unit fuzz \
+.PHONY: all setup build module engine faasd faasctl runtime unit fuzz \
         test test-unit test-runtime test-integration run bench clean
 
 all: build
@@ -36,7 +40,7 @@ all: build
 setup:
 	@scripts/setup
 
-build: engine module faasd runtime
+build: engine module faasd faasctl runtime
 
 engine: $(ENGINE_LIB)
 
@@ -61,7 +65,14 @@ $(FAASD): $(FAASD_SRCS) $(ENGINE_LIB) $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) \
 	    -DFAASD_DEFAULT_RUNTIME='"$(abspath runtime/node/bin/faas-worker.js)"' \
-	    -o $@ $(FAASD_SRCS) $(ENGINE_LIB) $(ENGINE_LIBS)
+	    -o $@ $(FAASD_SRCS) $(ENGINE_LIB) -lhiredis $(ENGINE_LIBS)
+
+faasctl: $(FAASCTL)
+
+$(FAASCTL): $(FAASCTL_SRCS) $(FAASCTL_HDRS) $(ENGINE_LIB) $(ENGINE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ifaasctl -o $@ $(FAASCTL_SRCS) $(ENGINE_LIB) \
+	    -lhiredis -lcjson $(ENGINE_LIBS)
 
 runtime:
 	@node --version >/dev/null

@@ -1,0 +1,537 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * faasctl: options, usage, dispatch and shared helpers.
+ */
+
+
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "faasctl.h"
+
+
+typedef int (*faasctl_cmd_pt)(faasctl_t *ctl, int argc, char **argv);
+
+typedef struct {
+    const char       *name;
+    faasctl_cmd_pt    handler;
+    const char       *synopsis;
+    const char       *help;
+} faasctl_cmd_t;
+
+
+static int faasctl_options(faasctl_t *ctl, int argc, char **argv,
+    int *nargs, char **args);
+static int faasctl_option_value(int argc, char **argv, int *i,
+    const char *name, const char **value);
+static int faasctl_prefix_valid(const char *prefix);
+static const faasctl_cmd_t *faasctl_command_find(const char *name);
+static void faasctl_usage(FILE *f);
+static int faasctl_help(int argc, char **argv);
+
+
+static const faasctl_cmd_t  faasctl_commands[] = {
+
+    { "deploy", faasctl_deploy,
+      "deploy DIR [--store DIR] [--wait SECONDS | --no-wait]",
+      "Deploys the functions of DIR/f.yml, checked by the same code as in\n"
+      "nginx and faasd: each gets a new version (v1, v2...) and a copy of\n"
+      "DIR in STORE/FUNCTION/VERSION/.  Two generations of the table are\n"
+      "written: the first adds the version, so that supervisors start its\n"
+      "workers; the second, once they are ready, makes it active with the\n"
+      "manifest's routes and drops the version it replaces.  Prints\n"
+      "\"FUNCTION VERSION\" per function.\n"
+      "\n"
+      "  --store DIR      where code is kept (default $FAAS_STORE, else\n"
+      "                   " FAASCTL_STORE_DEFAULT ")\n"
+      "  --wait SECONDS   how long workers may take to be ready "
+      "(default 30)\n"
+      "  --no-wait        activate at once, without waiting for workers\n" },
+
+    { "ls", faasctl_ls, "ls",
+      "Lists the functions of the table in force: name, active version,\n"
+      "number of routes and the versions kept warm.\n" },
+
+    { "routes", faasctl_routes, "routes",
+      "Lists every route of the table in force, sorted by path:\n"
+      "METHODS PATH -> FUNCTION.\n" },
+
+    { "show", faasctl_show, "show FUNCTION",
+      "Shows a function: its table entry and routes, each version kept\n"
+      "warm with its settings and live endpoints, and the history of its\n"
+      "deployed versions.\n" },
+
+    { "rm", faasctl_rm, "rm FUNCTION",
+      "Removes a function from the table: a new generation without it.\n"
+      "Its deployed versions and code are kept.\n" },
+
+    { "gen", faasctl_gen, "gen",
+      "Prints the generation in force (0 for an empty Redis).\n" },
+
+    { NULL, NULL, NULL, NULL }
+};
+
+
+int
+main(int argc, char **argv)
+{
+    int                     rc, nargs;
+    char                  **args;
+    faasctl_t               ctl;
+    faas_error_t            err;
+    const faasctl_cmd_t    *cmd;
+
+    memset(&ctl, 0, sizeof(faasctl_t));
+
+    ctl.url = getenv("FAAS_REDIS");
+    if (ctl.url == NULL || ctl.url[0] == '\0') {
+        ctl.url = FAASCTL_REDIS_DEFAULT;
+    }
+
+    ctl.prefix = getenv("FAAS_PREFIX");
+    if (ctl.prefix == NULL || ctl.prefix[0] == '\0') {
+        ctl.prefix = FAAS_REDIS_PREFIX;
+    }
+
+    ctl.store = getenv("FAAS_STORE");
+    if (ctl.store == NULL || ctl.store[0] == '\0') {
+        ctl.store = FAASCTL_STORE_DEFAULT;
+    }
+
+    ctl.wait = FAASCTL_WAIT_DEFAULT;
+
+    args = calloc(argc + 1, sizeof(char *));
+    if (args == NULL) {
+        faasctl_error("out of memory");
+        return 1;
+    }
+
+    rc = faasctl_options(&ctl, argc, argv, &nargs, args);
+    if (rc != -1) {
+        free(args);
+        return rc;
+    }
+
+    if (nargs == 0) {
+        faasctl_usage_error("no command");
+        free(args);
+        return 2;
+    }
+
+    if (strcmp(args[0], "help") == 0) {
+        rc = faasctl_help(nargs - 1, args + 1);
+        free(args);
+        return rc;
+    }
+
+    cmd = faasctl_command_find(args[0]);
+    if (cmd == NULL) {
+        faasctl_usage_error("unknown command \"%s\"", args[0]);
+        free(args);
+        return 2;
+    }
+
+    if (!faasctl_prefix_valid(ctl.prefix)) {
+        faasctl_error("invalid prefix \"%s\": 1 to %d printable characters, "
+                      "no spaces", ctl.prefix, FAAS_REDIS_PREFIX_MAX);
+        free(args);
+        return 1;
+    }
+
+    if (faas_redis_url_parse(ctl.url, &ctl.redis, &err) != FAAS_OK) {
+        faasctl_error_engine(&err);
+        free(args);
+        return 1;
+    }
+
+    rc = cmd->handler(&ctl, nargs - 1, args + 1);
+
+    faasctl_disconnect(&ctl);
+    faas_redis_url_free(&ctl.redis);
+    free(args);
+
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        faasctl_error("cannot write the output: %s", strerror(errno));
+        return 1;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Global options may come before or after the command, as may deploy's;
+ * "--" ends the options.  Returns -1 to go on, else an exit status.
+ */
+
+static int
+faasctl_options(faasctl_t *ctl, int argc, char **argv, int *nargs,
+    char **args)
+{
+    int           i, n, done, deploy_opts;
+    char         *end;
+    double        w;
+    const char   *a, *v, *first;
+
+    n = 0;
+    done = 0;
+    deploy_opts = 0;
+    first = NULL;
+
+    for (i = 1; i < argc; i++) {
+        a = argv[i];
+
+        if (done || a[0] != '-' || a[1] == '\0') {
+            args[n++] = argv[i];
+            continue;
+        }
+
+        if (strcmp(a, "--") == 0) {
+            done = 1;
+            continue;
+        }
+
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            faasctl_usage(stdout);
+            return 0;
+        }
+
+        if (strcmp(a, "--json") == 0) {
+            ctl->json = 1;
+            continue;
+        }
+
+        if (strcmp(a, "--no-wait") == 0) {
+            ctl->wait = -1;
+            deploy_opts++;
+            first = first ? first : "--no-wait";
+            continue;
+        }
+
+        switch (faasctl_option_value(argc, argv, &i, "--redis", &v)) {
+        case 1:
+            ctl->url = v;
+            continue;
+        case -1:
+            return 2;
+        }
+
+        switch (faasctl_option_value(argc, argv, &i, "--prefix", &v)) {
+        case 1:
+            ctl->prefix = v;
+            continue;
+        case -1:
+            return 2;
+        }
+
+        switch (faasctl_option_value(argc, argv, &i, "--store", &v)) {
+        case 1:
+            if (v[0] == '\0') {
+                faasctl_usage_error("--store: empty directory name");
+                return 2;
+            }
+
+            ctl->store = v;
+            deploy_opts++;
+            first = first ? first : "--store";
+            continue;
+        case -1:
+            return 2;
+        }
+
+        switch (faasctl_option_value(argc, argv, &i, "--wait", &v)) {
+        case 1:
+            errno = 0;
+            w = strtod(v, &end);
+
+            if (v[0] == '\0' || *end != '\0' || errno != 0 || isnan(w)
+                || w < 0 || w > 86400)
+            {
+                faasctl_usage_error("--wait: invalid number of seconds "
+                                    "\"%s\" (0 to 86400)", v);
+                return 2;
+            }
+
+            ctl->wait = w;
+            deploy_opts++;
+            first = first ? first : "--wait";
+            continue;
+        case -1:
+            return 2;
+        }
+
+        faasctl_usage_error("unknown option \"%s\"", a);
+        return 2;
+    }
+
+    *nargs = n;
+
+    if (deploy_opts && (n == 0 || strcmp(args[0], "deploy") != 0)
+        && !(n > 0 && strcmp(args[0], "help") == 0))
+    {
+        faasctl_usage_error("%s applies to deploy only", first);
+        return 2;
+    }
+
+    return -1;
+}
+
+
+/* "--name value" or "--name=value": 1 when matched, 0 if not, -1 error */
+
+static int
+faasctl_option_value(int argc, char **argv, int *i, const char *name,
+    const char **value)
+{
+    size_t       len;
+    const char  *a;
+
+    a = argv[*i];
+    len = strlen(name);
+
+    if (strncmp(a, name, len) != 0) {
+        return 0;
+    }
+
+    if (a[len] == '=') {
+        *value = a + len + 1;
+        return 1;
+    }
+
+    if (a[len] != '\0') {
+        return 0;
+    }
+
+    if (*i + 1 >= argc) {
+        faasctl_usage_error("option %s needs a value", name);
+        return -1;
+    }
+
+    *value = argv[++*i];
+
+    return 1;
+}
+
+
+static int
+faasctl_prefix_valid(const char *prefix)
+{
+    size_t  i;
+
+    for (i = 0; prefix[i]; i++) {
+        if (prefix[i] <= ' ' || prefix[i] >= 0x7f) {
+            return 0;
+        }
+    }
+
+    return i > 0 && i <= FAAS_REDIS_PREFIX_MAX;
+}
+
+
+static const faasctl_cmd_t *
+faasctl_command_find(const char *name)
+{
+    const faasctl_cmd_t  *c;
+
+    for (c = faasctl_commands; c->name; c++) {
+        if (strcmp(c->name, name) == 0) {
+            return c;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+faasctl_usage(FILE *f)
+{
+    const faasctl_cmd_t  *c;
+
+    fprintf(f,
+        "usage: faasctl [--redis URL] [--prefix P] [--json] COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n");
+
+    for (c = faasctl_commands; c->name; c++) {
+        fprintf(f, "  %s\n", c->synopsis);
+    }
+
+    fprintf(f,
+        "  help [COMMAND]\n"
+        "\n"
+        "options:\n"
+        "  --redis URL   redis://[user:password@]host[:port][/db] or\n"
+        "                unix:///path[?db=N] (default $FAAS_REDIS, else\n"
+        "                " FAASCTL_REDIS_DEFAULT ")\n"
+        "  --prefix P    key prefix (default $FAAS_PREFIX, else "
+        FAAS_REDIS_PREFIX ")\n"
+        "  --json        print JSON\n"
+        "  -h, --help    this help\n"
+        "\n"
+        "Exit status: 0 done, 1 failed (one line \"faasctl: ...\" on "
+        "stderr),\n"
+        "2 usage error.  See docs/faasctl.md.\n");
+}
+
+
+static int
+faasctl_help(int argc, char **argv)
+{
+    const faasctl_cmd_t  *c;
+
+    if (argc == 0) {
+        faasctl_usage(stdout);
+        return 0;
+    }
+
+    if (argc > 1) {
+        faasctl_usage_error("help takes one command");
+        return 2;
+    }
+
+    c = faasctl_command_find(argv[0]);
+    if (c == NULL) {
+        faasctl_usage_error("unknown command \"%s\"", argv[0]);
+        return 2;
+    }
+
+    printf("usage: faasctl [--redis URL] [--prefix P] [--json] %s\n\n%s",
+           c->synopsis, c->help);
+
+    return 0;
+}
+
+
+void
+faasctl_error(const char *fmt, ...)
+{
+    va_list  args;
+
+    fflush(stdout);
+
+    fputs("faasctl: ", stderr);
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+    fputc('\n', stderr);
+}
+
+
+void
+faasctl_error_engine(const faas_error_t *err)
+{
+    char  buf[1024];
+
+    faas_error_format(err, buf, sizeof(buf));
+    faasctl_error("%s", buf);
+}
+
+
+void
+faasctl_usage_error(const char *fmt, ...)
+{
+    va_list  args;
+
+    fputs("faasctl: ", stderr);
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+    fputs("\n\n", stderr);
+
+    faasctl_usage(stderr);
+}
+
+
+/* endpoint scores and deploy times are wall clock, as faasd writes them */
+
+uint64_t
+faasctl_now_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+uint64_t
+faasctl_monotonic_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+/* "GET,POST": shorter than faas_methods_format()'s, for one line a route */
+
+const char *
+faasctl_methods(unsigned methods, char *buf, size_t size)
+{
+    size_t              i, len, n;
+    static const char  *names[] = {
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"
+    };
+
+    len = 0;
+    buf[0] = '\0';
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!(methods & (1u << i))) {
+            continue;
+        }
+
+        n = snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+                     names[i]);
+        if (n >= size - len) {
+            break;
+        }
+
+        len += n;
+    }
+
+    return buf;
+}
+
+
+/* prints a cJSON document on one line and frees it */
+
+int
+faasctl_json_print(void *json)
+{
+    char  *s;
+
+    if (json == NULL) {
+        faasctl_error("out of memory");
+        return 1;
+    }
+
+    s = cJSON_PrintUnformatted(json);
+    cJSON_Delete(json);
+
+    if (s == NULL) {
+        faasctl_error("out of memory");
+        return 1;
+    }
+
+    printf("%s\n", s);
+    free(s);
+
+    return 0;
+}

@@ -1,0 +1,126 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * faasctl: deploys functions to the routing table kept in Redis and
+ * shows it (docs/faasctl.md, docs/redis.md).
+ */
+
+#ifndef FAASCTL_H_INCLUDED
+#define FAASCTL_H_INCLUDED
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "faas_common.h"
+#include "faas_manifest.h"
+#include "faas_table.h"
+
+
+#define FAASCTL_REDIS_DEFAULT    "redis://127.0.0.1:6379"
+#define FAASCTL_STORE_DEFAULT    "/var/lib/ngx_faas/code"
+#define FAASCTL_WAIT_DEFAULT     30.0
+#define FAASCTL_TIMEOUT_MS       5000      /* connect and each command */
+#define FAASCTL_TRIES            10        /* WATCH conflicts */
+#define FAASCTL_OLD_TABLE_TTL    3600      /* s, superseded tables */
+#define FAASCTL_POLL_MS          50
+
+
+typedef struct {
+    const char         *url;
+    const char         *prefix;
+    unsigned            json:1;
+
+    /* deploy's options */
+    const char         *store;
+    double              wait;           /* s; < 0: --no-wait */
+
+    faas_redis_url_t    redis;
+    redisContext       *ctx;
+} faasctl_t;
+
+
+/*
+ * A table being made: its arrays are faasctl's, the strings and the
+ * routes it points to are borrowed from the table in force, from the
+ * manifest and from "allocs", all of which outlive it.
+ */
+typedef struct {
+    faas_table_t        table;
+    size_t              cap;            /* of table.functions */
+    void              **allocs;
+    size_t              nallocs;
+    size_t              nallocs_cap;
+} faasctl_view_t;
+
+
+/*
+ * Makes the next table from the one in force ("current" is NULL for an
+ * empty Redis).  Returns FAAS_OK, FAAS_ERROR (message printed), or
+ * FAASCTL_UNCHANGED: nothing to write.
+ */
+#define FAASCTL_UNCHANGED  1
+
+typedef int (*faasctl_build_pt)(faasctl_t *ctl, const faas_table_t *current,
+    faasctl_view_t *next, void *data);
+
+
+/* faasctl.c */
+void faasctl_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+void faasctl_error_engine(const faas_error_t *err);
+void faasctl_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+uint64_t faasctl_now_ms(void);
+uint64_t faasctl_monotonic_ms(void);
+const char *faasctl_methods(unsigned methods, char *buf, size_t size);
+int faasctl_json_print(void *json);
+
+/* faasctl_redis.c */
+int faasctl_connect(faasctl_t *ctl);
+void faasctl_disconnect(faasctl_t *ctl);
+redisReply *faasctl_command(faasctl_t *ctl, const char *what,
+    const char *fmt, ...);
+void faasctl_redis_error(faasctl_t *ctl, const char *what);
+int faasctl_generation(faasctl_t *ctl, uint64_t *generation);
+int faasctl_table_read(faasctl_t *ctl, int watch, uint64_t *generation,
+    faas_table_t **table);
+int faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
+    uint64_t *generation);
+
+/* faasctl_view.c */
+int faasctl_view_init(faasctl_view_t *v, const faas_table_t *current,
+    uint64_t generation);
+void *faasctl_view_alloc(faasctl_view_t *v, size_t size);
+char *faasctl_view_strdup(faasctl_view_t *v, const char *s);
+faas_table_function_t *faasctl_view_find(faasctl_view_t *v,
+    const char *name);
+int faasctl_view_put(faasctl_view_t *v, const faas_table_function_t *f);
+int faasctl_view_remove(faasctl_view_t *v, const char *name);
+int faasctl_view_versions(faasctl_view_t *v, faas_table_function_t *f,
+    const faas_version_t *add, const char *drop1, const char *drop2,
+    const char *active);
+void faasctl_view_free(faasctl_view_t *v);
+
+/* faasctl_store.c */
+int faasctl_store_open(const char *store, const char *src, char **real);
+int faasctl_store_copy(const char *real, const char *function,
+    const char *src, const char *shown, char **tmp);
+int faasctl_store_commit(const char *tmp, const char *real,
+    const char *function, const char *version, char *dir, size_t size);
+void faasctl_store_discard(const char *tmp);
+
+/* faasctl_deploy.c */
+int faasctl_deploy(faasctl_t *ctl, int argc, char **argv);
+int faasctl_rm(faasctl_t *ctl, int argc, char **argv);
+
+/* faasctl_show.c */
+int faasctl_ls(faasctl_t *ctl, int argc, char **argv);
+int faasctl_routes(faasctl_t *ctl, int argc, char **argv);
+int faasctl_show(faasctl_t *ctl, int argc, char **argv);
+int faasctl_gen(faasctl_t *ctl, int argc, char **argv);
+
+
+#endif /* FAASCTL_H_INCLUDED */

@@ -1,0 +1,893 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * faasctl deploy and rm: the changes to the table (docs/redis.md, "How a
+ * change is made").
+ */
+
+
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "faasctl.h"
+
+
+#define FAASCTL_VERSION_TRIES  100
+
+
+/* what each generation of a deploy does to the deployed functions */
+typedef enum {
+    FAASCTL_CHECK = 0,          /* the final table, not written */
+    FAASCTL_ADD,                /* the new version joins "versions" */
+    FAASCTL_ACTIVATE,           /* it becomes active, with its routes */
+    FAASCTL_ROLLBACK            /* it leaves again */
+} faasctl_step_e;
+
+
+typedef struct {
+    const faas_function_t  *mf;
+    char                   *tmp;
+    char                    name[FAAS_VERSION_NAME_MAX + 1];
+    char                    dir[PATH_MAX];
+    faas_version_t          version;
+    faas_table_route_t     *routes;
+    size_t                  nroutes;
+} faasctl_fn_t;
+
+
+typedef struct {
+    faas_manifest_t        *manifest;
+    faasctl_fn_t           *fns;
+    size_t                  n;
+    faasctl_step_e          step;
+} faasctl_deploy_t;
+
+
+static int faasctl_deploy_load(faasctl_deploy_t *d, const char *dir);
+static int faasctl_deploy_check(faasctl_t *ctl, faasctl_deploy_t *d);
+static int faasctl_deploy_version(faasctl_t *ctl, faasctl_fn_t *fn,
+    const char *real, const char *src);
+static int faasctl_deploy_build(faasctl_t *ctl, const faas_table_t *current,
+    faasctl_view_t *next, void *data);
+static int faasctl_deploy_wait(faasctl_t *ctl, faasctl_deploy_t *d);
+static int faasctl_deploy_rollback(faasctl_t *ctl, faasctl_deploy_t *d);
+static int faasctl_deploy_print(faasctl_t *ctl, faasctl_deploy_t *d,
+    uint64_t generation);
+static void faasctl_deploy_free(faasctl_deploy_t *d);
+static void faasctl_signals(int on);
+static void faasctl_signal_handler(int signo);
+static int faasctl_rm_build(faasctl_t *ctl, const faas_table_t *current,
+    faasctl_view_t *next, void *data);
+
+
+static volatile sig_atomic_t  faasctl_interrupted;
+
+
+int
+faasctl_deploy(faasctl_t *ctl, int argc, char **argv)
+{
+    int                rc;
+    char              *real;
+    size_t             i;
+    uint64_t           g;
+    faasctl_deploy_t   d;
+
+    if (argc != 1) {
+        faasctl_usage_error(argc ? "deploy takes one directory"
+                                 : "deploy: no directory");
+        return 2;
+    }
+
+    memset(&d, 0, sizeof(faasctl_deploy_t));
+    real = NULL;
+    rc = 1;
+
+    if (faasctl_deploy_load(&d, argv[0]) != FAAS_OK
+        || faasctl_connect(ctl) != FAAS_OK
+        || faasctl_store_open(ctl->store, argv[0], &real) != FAAS_OK)
+    {
+        goto done;
+    }
+
+    /* conflicts and the like are refused before anything is written */
+
+    if (faasctl_deploy_check(ctl, &d) != FAAS_OK) {
+        goto done;
+    }
+
+    faasctl_signals(1);
+
+    for (i = 0; i < d.n; i++) {
+        if (faasctl_deploy_version(ctl, &d.fns[i], real, argv[0]) != FAAS_OK)
+        {
+            goto done;
+        }
+    }
+
+    if (faasctl_interrupted) {
+        faasctl_error("interrupted");
+        goto done;
+    }
+
+    d.step = FAASCTL_ADD;
+
+    if (faasctl_switch(ctl, faasctl_deploy_build, &d, &g) != FAAS_OK) {
+        goto done;
+    }
+
+    if (faasctl_deploy_wait(ctl, &d) != FAAS_OK) {
+        faasctl_deploy_rollback(ctl, &d);
+        goto done;
+    }
+
+    d.step = FAASCTL_ACTIVATE;
+
+    if (faasctl_switch(ctl, faasctl_deploy_build, &d, &g) != FAAS_OK) {
+        faasctl_deploy_rollback(ctl, &d);
+        goto done;
+    }
+
+    rc = faasctl_deploy_print(ctl, &d, g);
+
+done:
+
+    faasctl_signals(0);
+    faasctl_deploy_free(&d);
+    free(real);
+
+    return rc;
+}
+
+
+/*
+ * DIR/f.yml, with the checks nginx and faasd make, and those of a table:
+ * function names fit for keys, routes that compile together.
+ */
+
+static int
+faasctl_deploy_load(faasctl_deploy_t *d, const char *dir)
+{
+    int                       rc;
+    char                      path[PATH_MAX];
+    size_t                    i, j, len;
+    faas_error_t              err;
+    faas_router_t            *router;
+    faasctl_fn_t             *fn;
+    faas_manifest_t          *m;
+    const faas_function_t    *f;
+    const faas_http_event_t  *ev;
+
+    len = strlen(dir);
+
+    if (len == 0) {
+        faasctl_error("deploy: empty directory name");
+        return FAAS_ERROR;
+    }
+
+    if ((size_t) snprintf(path, sizeof(path), "%s%sf.yml", dir,
+                          dir[len - 1] == '/' ? "" : "/")
+        >= sizeof(path))
+    {
+        faasctl_error("\"%s\": path too long", dir);
+        return FAAS_ERROR;
+    }
+
+    if (faas_manifest_load(path, &d->manifest, &err) != FAAS_OK) {
+        faasctl_error_engine(&err);
+        return FAAS_ERROR;
+    }
+
+    m = d->manifest;
+
+    if (m->nfunctions == 0) {
+        faasctl_error("%s: no functions to deploy", path);
+        return FAAS_ERROR;
+    }
+
+    for (i = 0; i < m->nfunctions; i++) {
+        f = &m->functions[i];
+
+        if (!faas_function_name_valid(f->name, strlen(f->name))) {
+            faas_error_set(&err, m->file, f->line, f->column,
+                           "function name \"%s\" cannot be deployed: 1 to "
+                           "%d of [A-Za-z0-9_-], not starting with \"-\"",
+                           f->name, FAAS_FUNCTION_NAME_MAX);
+            faasctl_error_engine(&err);
+            return FAAS_ERROR;
+        }
+    }
+
+    router = faas_router_create();
+    if (router == NULL) {
+        faasctl_error("out of memory");
+        return FAAS_ERROR;
+    }
+
+    rc = FAAS_OK;
+
+    for (i = 0; i < m->nfunctions && rc == FAAS_OK; i++) {
+        f = &m->functions[i];
+
+        for (j = 0; j < f->nevents && rc == FAAS_OK; j++) {
+            ev = &f->events[j];
+            rc = faas_router_add(router, ev->path, ev->methods, (void *) f,
+                                 m->file, ev->line, ev->column, &err);
+        }
+    }
+
+    if (rc == FAAS_OK) {
+        rc = faas_router_compile(router, &err);
+    }
+
+    faas_router_free(router);
+
+    if (rc != FAAS_OK) {
+        faasctl_error_engine(&err);
+        return FAAS_ERROR;
+    }
+
+    d->fns = calloc(m->nfunctions, sizeof(faasctl_fn_t));
+    if (d->fns == NULL) {
+        faasctl_error("out of memory");
+        return FAAS_ERROR;
+    }
+
+    d->n = m->nfunctions;
+
+    for (i = 0; i < d->n; i++) {
+        fn = &d->fns[i];
+        f = &m->functions[i];
+
+        fn->mf = f;
+
+        if (f->nevents) {
+            fn->routes = calloc(f->nevents, sizeof(faas_table_route_t));
+            if (fn->routes == NULL) {
+                faasctl_error("out of memory");
+                return FAAS_ERROR;
+            }
+        }
+
+        for (j = 0; j < f->nevents; j++) {
+            fn->routes[j].path = f->events[j].path;
+            fn->routes[j].methods = f->events[j].methods;
+        }
+
+        fn->nroutes = f->nevents;
+
+        fn->version.name = fn->name;
+        fn->version.dir = fn->dir;
+        fn->version.handler = f->handler;
+        fn->version.initializer = f->initializer;
+        fn->version.runtime = f->runtime;
+        fn->version.timeout_ms = f->timeout_ms;
+        fn->version.init_timeout_ms = f->init_timeout_ms;
+        fn->version.memory_mb = f->memory_mb;
+        fn->version.concurrency = f->concurrency;
+        fn->version.instances = f->instances ? f->instances : 1;
+        fn->version.env = f->env;
+        fn->version.nenv = f->nenv;
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * Builds the table the deploy ends with, from the one in force and the
+ * version numbers that will most likely be given, and judges it as a
+ * gateway would.  A later change could still conflict: each generation
+ * written is judged again.
+ */
+
+static int
+faasctl_deploy_check(faasctl_t *ctl, faasctl_deploy_t *d)
+{
+    int              rc;
+    char            *json, key[FAAS_KEY_MAX], source[FAAS_KEY_MAX + 32];
+    char             what[FAAS_KEY_MAX + 8];
+    size_t           i;
+    uint64_t         g, seq;
+    redisReply      *r;
+    faas_error_t     err;
+    faas_table_t    *cur, *check;
+    faasctl_fn_t    *fn;
+    faasctl_view_t   next;
+
+    for (i = 0; i < d->n; i++) {
+        fn = &d->fns[i];
+
+        if (faas_key_seq(key, sizeof(key), ctl->prefix, fn->mf->name) == 0) {
+            faasctl_error("prefix \"%s\" too long", ctl->prefix);
+            return FAAS_ERROR;
+        }
+
+        snprintf(what, sizeof(what), "GET %s", key);
+
+        r = faasctl_command(ctl, what, "GET %s", key);
+        if (r == NULL) {
+            return FAAS_ERROR;
+        }
+
+        seq = 0;
+
+        if (r->type == REDIS_REPLY_STRING) {
+            seq = strtoull(r->str, NULL, 10);
+        }
+
+        freeReplyObject(r);
+
+        snprintf(fn->name, sizeof(fn->name), "v%" PRIu64, seq + 1);
+        snprintf(fn->dir, sizeof(fn->dir), "/%s/%s", fn->mf->name, fn->name);
+    }
+
+    if (faasctl_table_read(ctl, 0, &g, &cur) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (faas_key_table(key, sizeof(key), ctl->prefix, g + 1) == 0) {
+        faasctl_error("prefix \"%s\" too long", ctl->prefix);
+        faas_table_free(cur);
+        return FAAS_ERROR;
+    }
+
+    if (faasctl_view_init(&next, cur, g + 1) != FAAS_OK) {
+        faas_table_free(cur);
+        return FAAS_ERROR;
+    }
+
+    d->step = FAASCTL_CHECK;
+
+    rc = faasctl_deploy_build(ctl, cur, &next, d);
+
+    json = NULL;
+
+    if (rc == FAAS_OK) {
+        json = faas_table_serialize(&next.table);
+        if (json == NULL) {
+            faasctl_error("out of memory");
+            rc = FAAS_ERROR;
+        }
+    }
+
+    faasctl_view_free(&next);
+    faas_table_free(cur);
+
+    if (rc != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    snprintf(source, sizeof(source), "the new table (%s)", key);
+
+    rc = faas_table_parse(source, json, strlen(json), &check, &err);
+    free(json);
+
+    if (rc != FAAS_OK) {
+        faasctl_error_engine(&err);
+        return FAAS_ERROR;
+    }
+
+    faas_table_free(check);
+
+    for (i = 0; i < d->n; i++) {
+        d->fns[i].name[0] = '\0';
+        d->fns[i].dir[0] = '\0';
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * A new version: its number (INCR P:seq:FN, skipping numbers whose
+ * record or directory exists), its code in the store, its record and its
+ * place in the history.
+ */
+
+static int
+faasctl_deploy_version(faasctl_t *ctl, faasctl_fn_t *fn, const char *real,
+    const char *src)
+{
+    int              rc;
+    char            *json;
+    char             seq[FAAS_KEY_MAX], key[FAAS_KEY_MAX];
+    char             versions[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 8];
+    unsigned         try;
+    uint64_t         now;
+    redisReply      *r;
+    const char      *name;
+
+    name = fn->mf->name;
+
+    if (faas_key_seq(seq, sizeof(seq), ctl->prefix, name) == 0
+        || faas_key_versions(versions, sizeof(versions), ctl->prefix, name)
+           == 0)
+    {
+        faasctl_error("prefix \"%s\" too long", ctl->prefix);
+        return FAAS_ERROR;
+    }
+
+    if (faasctl_store_copy(real, name, src, src, &fn->tmp) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    for (try = 0; try < FAASCTL_VERSION_TRIES; try++) {
+
+        snprintf(what, sizeof(what), "INCR %s", seq);
+
+        r = faasctl_command(ctl, what, "INCR %s", seq);
+        if (r == NULL) {
+            return FAAS_ERROR;
+        }
+
+        if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
+            faasctl_error("%s: not a version counter", seq);
+            freeReplyObject(r);
+            return FAAS_ERROR;
+        }
+
+        snprintf(fn->name, sizeof(fn->name), "v%lld", r->integer);
+        freeReplyObject(r);
+
+        if (faas_key_version(key, sizeof(key), ctl->prefix, name, fn->name)
+            == 0)
+        {
+            faasctl_error("prefix \"%s\" too long", ctl->prefix);
+            return FAAS_ERROR;
+        }
+
+        snprintf(what, sizeof(what), "EXISTS %s", key);
+
+        r = faasctl_command(ctl, what, "EXISTS %s", key);
+        if (r == NULL) {
+            return FAAS_ERROR;
+        }
+
+        rc = (r->type == REDIS_REPLY_INTEGER && r->integer == 0);
+        freeReplyObject(r);
+
+        if (!rc) {
+            continue;
+        }
+
+        rc = faasctl_store_commit(fn->tmp, real, name, fn->name, fn->dir,
+                                  sizeof(fn->dir));
+        if (rc == FAAS_AGAIN) {
+            continue;
+        }
+
+        if (rc != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        free(fn->tmp);
+        fn->tmp = NULL;
+
+        break;
+    }
+
+    if (fn->tmp) {
+        faasctl_error("%s: no free version number after %d tries (the "
+                      "store holds them all?)", seq, FAASCTL_VERSION_TRIES);
+        return FAAS_ERROR;
+    }
+
+    now = faasctl_now_ms();
+
+    json = faas_version_serialize(name, &fn->version, fn->routes,
+                                  fn->nroutes, now);
+    if (json == NULL) {
+        faasctl_error("out of memory");
+        return FAAS_ERROR;
+    }
+
+    snprintf(what, sizeof(what), "SET %s", key);
+
+    r = faasctl_command(ctl, what, "SET %s %s", key, json);
+    free(json);
+
+    if (r == NULL) {
+        return FAAS_ERROR;
+    }
+
+    freeReplyObject(r);
+
+    snprintf(what, sizeof(what), "ZADD %s", versions);
+
+    r = faasctl_command(ctl, what, "ZADD %s %" PRIu64 " %s", versions, now,
+                        fn->name);
+    if (r == NULL) {
+        return FAAS_ERROR;
+    }
+
+    freeReplyObject(r);
+
+    return FAAS_OK;
+}
+
+
+static int
+faasctl_deploy_build(faasctl_t *ctl, const faas_table_t *current,
+    faasctl_view_t *next, void *data)
+{
+    int                     changed;
+    size_t                  i, k;
+    const char             *old;
+    faasctl_fn_t           *fn;
+    faasctl_deploy_t       *d;
+    faas_table_function_t  *f, entry;
+
+    (void) ctl;
+    (void) current;
+
+    d = data;
+    changed = 0;
+
+    for (i = 0; i < d->n; i++) {
+        fn = &d->fns[i];
+        f = faasctl_view_find(next, fn->mf->name);
+
+        if (d->step == FAASCTL_ROLLBACK) {
+            if (f == NULL || fn->name[0] == '\0') {
+                continue;
+            }
+
+            if (f->active && strcmp(f->active->name, fn->name) == 0) {
+                /* a function new with this deploy: it leaves whole */
+                if (f->nversions == 1 && f->nroutes == 0) {
+                    faasctl_view_remove(next, fn->mf->name);
+                    changed = 1;
+                }
+
+                continue;
+            }
+
+            for (k = 0; k < f->nversions; k++) {
+                if (strcmp(f->versions[k].name, fn->name) == 0) {
+                    if (faasctl_view_versions(next, f, NULL, fn->name, NULL,
+                                              NULL)
+                        != FAAS_OK)
+                    {
+                        return FAAS_ERROR;
+                    }
+
+                    changed = 1;
+                    break;
+                }
+            }
+
+            continue;
+        }
+
+        if (f == NULL) {
+            memset(&entry, 0, sizeof(faas_table_function_t));
+            entry.name = (char *) fn->mf->name;
+            entry.versions = &fn->version;
+            entry.nversions = 1;
+            entry.active = &fn->version;
+
+            if (d->step != FAASCTL_ADD) {
+                entry.routes = fn->routes;
+                entry.nroutes = fn->nroutes;
+            }
+
+            if (faasctl_view_put(next, &entry) != FAAS_OK) {
+                return FAAS_ERROR;
+            }
+
+            changed = 1;
+            continue;
+        }
+
+        if (d->step == FAASCTL_ADD) {
+            if (faasctl_view_versions(next, f, &fn->version, NULL, NULL, NULL)
+                != FAAS_OK)
+            {
+                return FAAS_ERROR;
+            }
+
+            changed = 1;
+            continue;
+        }
+
+        /* FAASCTL_CHECK and FAASCTL_ACTIVATE: the version replaces it */
+
+        old = f->active ? f->active->name : NULL;
+
+        if (faasctl_view_versions(next, f, &fn->version, old, NULL,
+                                  fn->name)
+            != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+
+        f->routes = fn->routes;
+        f->nroutes = fn->nroutes;
+        changed = 1;
+    }
+
+    return changed ? FAAS_OK : FAASCTL_UNCHANGED;
+}
+
+
+/* until P:endpoints:FN:V holds "instances" live endpoints, for each */
+
+static int
+faasctl_deploy_wait(faasctl_t *ctl, faasctl_deploy_t *d)
+{
+    int              ready;
+    char             key[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 8];
+    size_t           i;
+    uint64_t         deadline;
+    redisReply      *r;
+    faasctl_fn_t    *fn, *late;
+    struct timespec  ts;
+
+    if (ctl->wait < 0) {
+        return FAAS_OK;
+    }
+
+    deadline = faasctl_monotonic_ms() + (uint64_t) (ctl->wait * 1000);
+
+    for ( ;; ) {
+        ready = 1;
+        late = NULL;
+
+        for (i = 0; i < d->n; i++) {
+            fn = &d->fns[i];
+
+            if (faas_key_endpoints(key, sizeof(key), ctl->prefix,
+                                   fn->mf->name, fn->name)
+                == 0)
+            {
+                faasctl_error("prefix \"%s\" too long", ctl->prefix);
+                return FAAS_ERROR;
+            }
+
+            snprintf(what, sizeof(what), "ZCOUNT %s", key);
+
+            r = faasctl_command(ctl, what, "ZCOUNT %s %" PRIu64 " +inf", key,
+                                faasctl_now_ms());
+            if (r == NULL) {
+                return FAAS_ERROR;
+            }
+
+            if (r->type != REDIS_REPLY_INTEGER
+                || r->integer < (long long) fn->version.instances)
+            {
+                ready = 0;
+                late = fn;
+            }
+
+            freeReplyObject(r);
+
+            if (!ready) {
+                break;
+            }
+        }
+
+        if (ready) {
+            return FAAS_OK;
+        }
+
+        if (faasctl_interrupted) {
+            faasctl_error("interrupted while version %s of %s was starting",
+                          late->name, late->mf->name);
+            return FAAS_ERROR;
+        }
+
+        if (faasctl_monotonic_ms() >= deadline) {
+            faasctl_error("version %s of %s did not become ready in %g s "
+                          "(is faasd -R running?)", late->name,
+                          late->mf->name, ctl->wait);
+            return FAAS_ERROR;
+        }
+
+        ts.tv_sec = 0;
+        ts.tv_nsec = FAASCTL_POLL_MS * 1000000L;
+
+        (void) nanosleep(&ts, NULL);
+    }
+}
+
+
+/* a generation without the new versions: the table is the old one again */
+
+static int
+faasctl_deploy_rollback(faasctl_t *ctl, faasctl_deploy_t *d)
+{
+    int       rc;
+    uint64_t  g;
+
+    if (ctl->ctx == NULL && faasctl_connect(ctl) != FAAS_OK) {
+        faasctl_error("the new versions are still in the table: run the "
+                      "deploy again, or faasctl rm");
+        return FAAS_ERROR;
+    }
+
+    d->step = FAASCTL_ROLLBACK;
+
+    rc = faasctl_switch(ctl, faasctl_deploy_build, d, &g);
+
+    if (rc == FAAS_ERROR) {
+        faasctl_error("the new versions are still in the table: run the "
+                      "deploy again, or faasctl rm");
+    }
+
+    return rc;
+}
+
+
+static int
+faasctl_deploy_print(faasctl_t *ctl, faasctl_deploy_t *d,
+    uint64_t generation)
+{
+    size_t         i;
+    cJSON         *root, *list, *item;
+    faasctl_fn_t  *fn;
+
+    if (!ctl->json) {
+        for (i = 0; i < d->n; i++) {
+            printf("%s %s\n", d->fns[i].mf->name, d->fns[i].name);
+        }
+
+        return 0;
+    }
+
+    root = cJSON_CreateObject();
+    list = cJSON_AddArrayToObject(root, "deployed");
+
+    if (list == NULL) {
+        cJSON_Delete(root);
+        return faasctl_json_print(NULL);
+    }
+
+    for (i = 0; i < d->n; i++) {
+        fn = &d->fns[i];
+
+        item = cJSON_CreateObject();
+        if (item == NULL) {
+            cJSON_Delete(root);
+            return faasctl_json_print(NULL);
+        }
+
+        cJSON_AddItemToArray(list, item);
+
+        if (cJSON_AddStringToObject(item, "function", fn->mf->name) == NULL
+            || cJSON_AddStringToObject(item, "version", fn->name) == NULL
+            || cJSON_AddNumberToObject(item, "routes", (double) fn->nroutes)
+               == NULL)
+        {
+            cJSON_Delete(root);
+            return faasctl_json_print(NULL);
+        }
+    }
+
+    if (cJSON_AddNumberToObject(root, "generation", (double) generation)
+        == NULL)
+    {
+        cJSON_Delete(root);
+        return faasctl_json_print(NULL);
+    }
+
+    return faasctl_json_print(root);
+}
+
+
+static void
+faasctl_deploy_free(faasctl_deploy_t *d)
+{
+    size_t  i;
+
+    for (i = 0; i < d->n; i++) {
+        if (d->fns[i].tmp) {
+            faasctl_store_discard(d->fns[i].tmp);
+            free(d->fns[i].tmp);
+        }
+
+        free(d->fns[i].routes);
+    }
+
+    free(d->fns);
+
+    if (d->manifest) {
+        faas_manifest_free(d->manifest);
+    }
+}
+
+
+/*
+ * INT and TERM during a deploy end the wait and roll the table back,
+ * rather than leave a version warming up forever.
+ */
+
+static void
+faasctl_signals(int on)
+{
+    struct sigaction  sa;
+
+    memset(&sa, 0, sizeof(struct sigaction));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on ? faasctl_signal_handler : SIG_DFL;
+
+    (void) sigaction(SIGINT, &sa, NULL);
+    (void) sigaction(SIGTERM, &sa, NULL);
+}
+
+
+static void
+faasctl_signal_handler(int signo)
+{
+    (void) signo;
+
+    faasctl_interrupted = 1;
+}
+
+
+int
+faasctl_rm(faasctl_t *ctl, int argc, char **argv)
+{
+    int       rc;
+    cJSON    *root;
+    uint64_t  g;
+
+    if (argc != 1) {
+        faasctl_usage_error(argc ? "rm takes one function"
+                                 : "rm: no function");
+        return 2;
+    }
+
+    if (!faas_function_name_valid(argv[0], strlen(argv[0]))) {
+        faasctl_error("invalid function name \"%s\"", argv[0]);
+        return 1;
+    }
+
+    rc = faasctl_switch(ctl, faasctl_rm_build, argv[0], &g);
+
+    if (rc == FAASCTL_UNCHANGED) {
+        faasctl_error("no function \"%s\" in the table (generation %" PRIu64
+                      ")", argv[0], g);
+        return 1;
+    }
+
+    if (rc != FAAS_OK) {
+        return 1;
+    }
+
+    if (!ctl->json) {
+        printf("removed %s (generation %" PRIu64 ")\n", argv[0], g);
+        return 0;
+    }
+
+    root = cJSON_CreateObject();
+
+    if (cJSON_AddStringToObject(root, "removed", argv[0]) == NULL
+        || cJSON_AddNumberToObject(root, "generation", (double) g) == NULL)
+    {
+        cJSON_Delete(root);
+        root = NULL;
+    }
+
+    return faasctl_json_print(root);
+}
+
+
+static int
+faasctl_rm_build(faasctl_t *ctl, const faas_table_t *current,
+    faasctl_view_t *next, void *data)
+{
+    (void) ctl;
+    (void) current;
+
+    return faasctl_view_remove(next, data);
+}

@@ -1,0 +1,622 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * faasctl's Redis: a synchronous hiredis connection with timeouts, the
+ * table in force, and the switch to a new generation (docs/redis.md).
+ */
+
+
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/time.h>
+
+#include "faasctl.h"
+
+
+static int faasctl_auth(faasctl_t *ctl);
+static int faasctl_parse_u64(const char *s, size_t len, uint64_t *v);
+static int faasctl_exec_check(faasctl_t *ctl, redisReply *r,
+    const char *what);
+static void faasctl_unwatch(faasctl_t *ctl);
+static void faasctl_backoff(unsigned try);
+
+
+int
+faasctl_connect(faasctl_t *ctl)
+{
+    redisReply      *r;
+    redisContext    *c;
+    struct timeval   tv;
+
+    if (ctl->ctx) {
+        return FAAS_OK;
+    }
+
+    tv.tv_sec = FAASCTL_TIMEOUT_MS / 1000;
+    tv.tv_usec = (FAASCTL_TIMEOUT_MS % 1000) * 1000;
+
+    if (ctl->redis.path) {
+        c = redisConnectUnixWithTimeout(ctl->redis.path, tv);
+
+    } else {
+        c = redisConnectWithTimeout(ctl->redis.host, (int) ctl->redis.port,
+                                    tv);
+    }
+
+    if (c == NULL) {
+        faasctl_error("cannot connect to %s: out of memory", ctl->redis.safe);
+        return FAAS_ERROR;
+    }
+
+    if (c->err) {
+        faasctl_error("cannot connect to %s: %s", ctl->redis.safe,
+                      c->errstr);
+        redisFree(c);
+        return FAAS_ERROR;
+    }
+
+    /* a command that hangs fails instead */
+    if (redisSetTimeout(c, tv) != REDIS_OK) {
+        faasctl_error("cannot connect to %s: cannot set a timeout: %s",
+                      ctl->redis.safe, c->errstr);
+        redisFree(c);
+        return FAAS_ERROR;
+    }
+
+    ctl->ctx = c;
+
+    if (ctl->redis.password && faasctl_auth(ctl) != FAAS_OK) {
+        faasctl_disconnect(ctl);
+        return FAAS_ERROR;
+    }
+
+    if (ctl->redis.db) {
+        r = faasctl_command(ctl, "SELECT", "SELECT %u", ctl->redis.db);
+        if (r == NULL) {
+            faasctl_disconnect(ctl);
+            return FAAS_ERROR;
+        }
+
+        freeReplyObject(r);
+    }
+
+    return FAAS_OK;
+}
+
+
+/* the password is an argument of the command, never part of a message */
+
+static int
+faasctl_auth(faasctl_t *ctl)
+{
+    redisReply  *r;
+
+    if (ctl->redis.user) {
+        r = redisCommand(ctl->ctx, "AUTH %s %s", ctl->redis.user,
+                         ctl->redis.password);
+
+    } else {
+        r = redisCommand(ctl->ctx, "AUTH %s", ctl->redis.password);
+    }
+
+    if (r == NULL) {
+        faasctl_redis_error(ctl, "AUTH");
+        return FAAS_ERROR;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        faasctl_error("%s: AUTH refused: %.*s", ctl->redis.safe,
+                      (int) r->len, r->str);
+        freeReplyObject(r);
+        return FAAS_ERROR;
+    }
+
+    freeReplyObject(r);
+
+    return FAAS_OK;
+}
+
+
+void
+faasctl_disconnect(faasctl_t *ctl)
+{
+    if (ctl->ctx) {
+        redisFree(ctl->ctx);
+        ctl->ctx = NULL;
+    }
+}
+
+
+void
+faasctl_redis_error(faasctl_t *ctl, const char *what)
+{
+    const char  *msg;
+
+    if (ctl->ctx == NULL || ctl->ctx->err == 0) {
+        msg = "out of memory";
+
+    } else if (ctl->ctx->err == REDIS_ERR_IO
+               && (errno == EAGAIN || errno == EWOULDBLOCK))
+    {
+        msg = "timed out";
+
+    } else if (ctl->ctx->err == REDIS_ERR_EOF) {
+        msg = "connection closed by the server";
+
+    } else {
+        msg = ctl->ctx->errstr;
+    }
+
+    faasctl_error("%s: %s: %s", ctl->redis.safe, what, msg);
+}
+
+
+/*
+ * Sends one command and returns its reply, or NULL with the error
+ * printed: "what" (the command and its key) names it.  Error replies are
+ * errors.
+ */
+
+redisReply *
+faasctl_command(faasctl_t *ctl, const char *what, const char *fmt, ...)
+{
+    va_list      args;
+    redisReply  *r;
+
+    if (ctl->ctx == NULL && faasctl_connect(ctl) != FAAS_OK) {
+        return NULL;
+    }
+
+    va_start(args, fmt);
+    r = redisvCommand(ctl->ctx, fmt, args);
+    va_end(args);
+
+    if (r == NULL) {
+        faasctl_redis_error(ctl, what);
+        return NULL;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        faasctl_error("%s: %s: %.*s", ctl->redis.safe, what, (int) r->len,
+                      r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
+
+    return r;
+}
+
+
+static int
+faasctl_parse_u64(const char *s, size_t len, uint64_t *v)
+{
+    size_t    i;
+    uint64_t  n;
+
+    if (len == 0 || len > 20) {
+        return FAAS_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return FAAS_ERROR;
+        }
+
+        if (n > (UINT64_MAX - (s[i] - '0')) / 10) {
+            return FAAS_ERROR;
+        }
+
+        n = n * 10 + (s[i] - '0');
+    }
+
+    *v = n;
+
+    return FAAS_OK;
+}
+
+
+/* P:generation; a Redis without it holds the empty table, generation 0 */
+
+int
+faasctl_generation(faasctl_t *ctl, uint64_t *generation)
+{
+    char         key[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 8];
+    redisReply  *r;
+
+    if (faas_key_generation(key, sizeof(key), ctl->prefix) == 0) {
+        faasctl_error("prefix \"%s\" too long", ctl->prefix);
+        return FAAS_ERROR;
+    }
+
+    snprintf(what, sizeof(what), "GET %s", key);
+
+    r = faasctl_command(ctl, what, "GET %s", key);
+    if (r == NULL) {
+        return FAAS_ERROR;
+    }
+
+    if (r->type == REDIS_REPLY_NIL) {
+        *generation = 0;
+        freeReplyObject(r);
+        return FAAS_OK;
+    }
+
+    if (r->type != REDIS_REPLY_STRING
+        || faasctl_parse_u64(r->str, r->len, generation) != FAAS_OK)
+    {
+        if (r->type == REDIS_REPLY_STRING) {
+            faasctl_error("%s: not a generation number: \"%.*s\"", key,
+                          r->len > 32 ? 32 : (int) r->len, r->str);
+
+        } else {
+            faasctl_error("%s: not a generation number", key);
+        }
+
+        freeReplyObject(r);
+        return FAAS_ERROR;
+    }
+
+    freeReplyObject(r);
+
+    return FAAS_OK;
+}
+
+
+/*
+ * The table in force: NULL for generation 0.  With "watch", P:generation
+ * is watched first, so that the EXEC of a change made from this table
+ * fails if another change came in between.
+ */
+
+int
+faasctl_table_read(faasctl_t *ctl, int watch, uint64_t *generation,
+    faas_table_t **table)
+{
+    int            rc;
+    char           key[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 8];
+    redisReply    *r;
+    faas_error_t   err;
+
+    *table = NULL;
+
+    if (watch) {
+        if (faas_key_generation(key, sizeof(key), ctl->prefix) == 0) {
+            faasctl_error("prefix \"%s\" too long", ctl->prefix);
+            return FAAS_ERROR;
+        }
+
+        snprintf(what, sizeof(what), "WATCH %s", key);
+
+        r = faasctl_command(ctl, what, "WATCH %s", key);
+        if (r == NULL) {
+            return FAAS_ERROR;
+        }
+
+        freeReplyObject(r);
+    }
+
+    if (faasctl_generation(ctl, generation) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (*generation == 0) {
+        return FAAS_OK;
+    }
+
+    if (faas_key_table(key, sizeof(key), ctl->prefix, *generation) == 0) {
+        faasctl_error("prefix \"%s\" too long", ctl->prefix);
+        return FAAS_ERROR;
+    }
+
+    snprintf(what, sizeof(what), "GET %s", key);
+
+    r = faasctl_command(ctl, what, "GET %s", key);
+    if (r == NULL) {
+        return FAAS_ERROR;
+    }
+
+    if (r->type != REDIS_REPLY_STRING) {
+        faasctl_error("%s: %s, yet generation %" PRIu64 " is in force", key,
+                      r->type == REDIS_REPLY_NIL ? "no such key"
+                                                 : "not a string",
+                      *generation);
+        freeReplyObject(r);
+        return FAAS_ERROR;
+    }
+
+    rc = faas_table_parse(key, r->str, r->len, table, &err);
+
+    freeReplyObject(r);
+
+    if (rc != FAAS_OK) {
+        *table = NULL;
+        faasctl_error_engine(&err);
+        return FAAS_ERROR;
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * Switches to a new generation made by "build" from the one in force,
+ * with the transaction of docs/redis.md; on a conflict (EXEC answers
+ * nil), starts again from the new table in force.
+ */
+
+int
+faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
+    uint64_t *generation)
+{
+    int               rc;
+    char             *json;
+    char              gkey[FAAS_KEY_MAX], tkey[FAAS_KEY_MAX];
+    char              okey[FAAS_KEY_MAX], ekey[FAAS_KEY_MAX];
+    char              what[FAAS_KEY_MAX + 16];
+    size_t            len;
+    uint64_t          g;
+    unsigned          try;
+    redisReply       *r;
+    faas_error_t      err;
+    faas_table_t     *cur, *check;
+    faasctl_view_t    next;
+
+    if (faas_key_generation(gkey, sizeof(gkey), ctl->prefix) == 0
+        || faas_key_events(ekey, sizeof(ekey), ctl->prefix) == 0)
+    {
+        faasctl_error("prefix \"%s\" too long", ctl->prefix);
+        return FAAS_ERROR;
+    }
+
+    for (try = 0; try < FAASCTL_TRIES; try++) {
+
+        if (try) {
+            faasctl_backoff(try);
+        }
+
+        if (faasctl_table_read(ctl, 1, &g, &cur) != FAAS_OK) {
+            faasctl_unwatch(ctl);
+            return FAAS_ERROR;
+        }
+
+        if (g == UINT64_MAX) {
+            faasctl_error("%s: generation %" PRIu64 " is the last one", gkey,
+                          g);
+            faas_table_free(cur);
+            faasctl_unwatch(ctl);
+            return FAAS_ERROR;
+        }
+
+        if (faas_key_table(tkey, sizeof(tkey), ctl->prefix, g + 1) == 0
+            || faas_key_table(okey, sizeof(okey), ctl->prefix, g) == 0)
+        {
+            faasctl_error("prefix \"%s\" too long", ctl->prefix);
+            faas_table_free(cur);
+            faasctl_unwatch(ctl);
+            return FAAS_ERROR;
+        }
+
+        if (faasctl_view_init(&next, cur, g + 1) != FAAS_OK) {
+            faas_table_free(cur);
+            faasctl_unwatch(ctl);
+            return FAAS_ERROR;
+        }
+
+        rc = build(ctl, cur, &next, data);
+
+        if (rc != FAAS_OK) {
+            faasctl_view_free(&next);
+            faas_table_free(cur);
+            faasctl_unwatch(ctl);
+            *generation = g;
+            return rc;
+        }
+
+        json = faas_table_serialize(&next.table);
+
+        faasctl_view_free(&next);
+        faas_table_free(cur);
+
+        if (json == NULL) {
+            faasctl_error("out of memory");
+            faasctl_unwatch(ctl);
+            return FAAS_ERROR;
+        }
+
+        /* what gateways will judge, judged first: nothing bad is written */
+
+        len = strlen(json);
+
+        if (faas_table_parse(tkey, json, len, &check, &err) != FAAS_OK) {
+            faasctl_error_engine(&err);
+            free(json);
+            faasctl_unwatch(ctl);
+            return FAAS_ERROR;
+        }
+
+        faas_table_free(check);
+
+        r = faasctl_command(ctl, "MULTI", "MULTI");
+        if (r == NULL) {
+            free(json);
+            faasctl_unwatch(ctl);
+            return FAAS_ERROR;
+        }
+
+        freeReplyObject(r);
+
+        /* queued: each answers QUEUED, or an error that aborts the EXEC */
+
+        rc = redisAppendCommand(ctl->ctx, "SET %s %b", tkey, json, len);
+        rc |= redisAppendCommand(ctl->ctx, "SET %s %" PRIu64, gkey, g + 1);
+
+        if (g > 0) {
+            rc |= redisAppendCommand(ctl->ctx, "EXPIRE %s %d", okey,
+                                     FAASCTL_OLD_TABLE_TTL);
+        }
+
+        rc |= redisAppendCommand(ctl->ctx, "PUBLISH %s %" PRIu64, ekey,
+                                 g + 1);
+        rc |= redisAppendCommand(ctl->ctx, "EXEC");
+
+        free(json);
+
+        if (rc != REDIS_OK) {
+            /* nothing was sent: the buffer is only sent by a read */
+            faasctl_error("out of memory");
+            faasctl_disconnect(ctl);
+            return FAAS_ERROR;
+        }
+
+        snprintf(what, sizeof(what), "SET %s", tkey);
+        rc = faasctl_exec_check(ctl, NULL, what);
+
+        if (rc == FAAS_OK) {
+            snprintf(what, sizeof(what), "SET %s", gkey);
+            rc = faasctl_exec_check(ctl, NULL, what);
+        }
+
+        if (rc == FAAS_OK && g > 0) {
+            snprintf(what, sizeof(what), "EXPIRE %s", okey);
+            rc = faasctl_exec_check(ctl, NULL, what);
+        }
+
+        if (rc == FAAS_OK) {
+            snprintf(what, sizeof(what), "PUBLISH %s", ekey);
+            rc = faasctl_exec_check(ctl, NULL, what);
+        }
+
+        if (rc != FAAS_OK) {
+            /* the connection is out of step with its replies */
+            faasctl_disconnect(ctl);
+            return FAAS_ERROR;
+        }
+
+        if (redisGetReply(ctl->ctx, (void **) &r) != REDIS_OK) {
+            faasctl_redis_error(ctl, "EXEC");
+            faasctl_disconnect(ctl);
+            return FAAS_ERROR;
+        }
+
+        if (r->type == REDIS_REPLY_NIL) {
+            /* P:generation changed after WATCH: another change won */
+            freeReplyObject(r);
+            continue;
+        }
+
+        rc = faasctl_exec_check(ctl, r, "EXEC");
+
+        if (rc != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        *generation = g + 1;
+
+        return FAAS_OK;
+    }
+
+    faasctl_error("%s kept changing: gave up after %d tries (other changes "
+                  "are being made)", gkey, FAASCTL_TRIES);
+
+    return FAAS_ERROR;
+}
+
+
+/*
+ * With r == NULL, reads the reply to a queued command (+QUEUED); else
+ * checks the array EXEC answered.
+ */
+
+static int
+faasctl_exec_check(faasctl_t *ctl, redisReply *r, const char *what)
+{
+    size_t       i;
+    redisReply  *e;
+
+    if (r == NULL) {
+        if (redisGetReply(ctl->ctx, (void **) &r) != REDIS_OK) {
+            faasctl_redis_error(ctl, what);
+            return FAAS_ERROR;
+        }
+
+        if (r->type == REDIS_REPLY_ERROR) {
+            faasctl_error("%s: %s: %.*s", ctl->redis.safe, what,
+                          (int) r->len, r->str);
+            freeReplyObject(r);
+            return FAAS_ERROR;
+        }
+
+        freeReplyObject(r);
+        return FAAS_OK;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        faasctl_error("%s: %s: %.*s", ctl->redis.safe, what, (int) r->len,
+                      r->str);
+        freeReplyObject(r);
+        return FAAS_ERROR;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        faasctl_error("%s: %s: unexpected reply", ctl->redis.safe, what);
+        freeReplyObject(r);
+        return FAAS_ERROR;
+    }
+
+    for (i = 0; i < r->elements; i++) {
+        e = r->element[i];
+
+        if (e->type == REDIS_REPLY_ERROR) {
+            faasctl_error("%s: %s: command %zu: %.*s", ctl->redis.safe, what,
+                          i + 1, (int) e->len, e->str);
+            freeReplyObject(r);
+            return FAAS_ERROR;
+        }
+    }
+
+    freeReplyObject(r);
+
+    return FAAS_OK;
+}
+
+
+static void
+faasctl_unwatch(faasctl_t *ctl)
+{
+    redisReply  *r;
+
+    if (ctl->ctx == NULL || ctl->ctx->err) {
+        return;
+    }
+
+    r = redisCommand(ctl->ctx, "UNWATCH");
+    if (r) {
+        freeReplyObject(r);
+    }
+}
+
+
+/* a few ms, growing and jittered, so that racing faasctls part ways */
+
+static void
+faasctl_backoff(unsigned try)
+{
+    unsigned         ms;
+    struct timespec  ts;
+
+    ms = (unsigned) (rand() % (10 * try)) + 5 * try;
+
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long) ms * 1000000;
+
+    (void) nanosleep(&ts, NULL);
+}

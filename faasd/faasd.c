@@ -77,6 +77,8 @@ main(int argc, char **argv)
     faasd_cycle.devnull = -1;
     faasd_cycle.lockfd = -1;
     faasd_cycle.pid = getpid();
+    faasd_cycle.prefix = FAAS_REDIS_PREFIX;
+    faasd_cycle.endpoint_ttl = FAASD_ENDPOINT_TTL_MS;
 
     rc = faasd_options(argc, argv);
     if (rc != 0) {
@@ -90,6 +92,12 @@ main(int argc, char **argv)
                         sizeof(err))
         != 0)
     {
+        faasd_fatal("%s", err);
+        goto failed;
+    }
+
+    /* the URL and prefix are checked with -t too; nothing connects yet */
+    if (faasd_redis_init(err, sizeof(err)) != 0) {
         faasd_fatal("%s", err);
         goto failed;
     }
@@ -142,7 +150,7 @@ main(int argc, char **argv)
               (long) faasd_cycle.uid, (long) faasd_cycle.gid,
               faasd_cycle.sockdir, (long) faasd_cycle.sock_gid);
 
-    faasd_workers_apply(&faasd_cycle.fns);
+    faasd_workers_apply(&faasd_cycle.fns, &faasd_cycle.versions);
 
     faasd_loop();
 
@@ -174,13 +182,14 @@ faasd_msec(void)
 static int
 faasd_options(int argc, char **argv)
 {
-    int      c;
-    char   **g;
-    size_t   len;
+    int             c;
+    char          **g, *end;
+    size_t          len;
+    unsigned long   ms;
 
     opterr = 0;
 
-    while ((c = getopt(argc, argv, ":m:s:r:n:u:g:l:p:th")) != -1) {
+    while ((c = getopt(argc, argv, ":m:s:r:n:u:g:l:p:R:P:T:th")) != -1) {
         switch (c) {
 
         case 'm':
@@ -236,6 +245,29 @@ faasd_options(int argc, char **argv)
             faasd_cycle.pidfile = optarg;
             break;
 
+        case 'R':
+            faasd_cycle.redis = optarg;
+            break;
+
+        case 'P':
+            faasd_cycle.prefix = optarg;
+            break;
+
+        case 'T':
+            errno = 0;
+            ms = strtoul(optarg, &end, 10);
+
+            if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || errno
+                || ms < 100 || ms > 3600000)
+            {
+                fprintf(stderr, "faasd: -T %s: the endpoint TTL is 100 to "
+                        "3600000 ms\n", optarg);
+                return 1;
+            }
+
+            faasd_cycle.endpoint_ttl = (unsigned) ms;
+            break;
+
         case 't':
             faasd_opt_test = 1;
             break;
@@ -262,8 +294,8 @@ faasd_options(int argc, char **argv)
         return 1;
     }
 
-    if (faasd_cycle.nglobs == 0) {
-        fprintf(stderr, "faasd: no manifest: give -m\n");
+    if (faasd_cycle.nglobs == 0 && faasd_cycle.redis == NULL) {
+        fprintf(stderr, "faasd: no manifest: give -m, or -R\n");
         faasd_usage(stderr);
         return 1;
     }
@@ -287,13 +319,22 @@ static void
 faasd_usage(FILE *f)
 {
     fprintf(f,
-        "usage: faasd -m GLOB [-m GLOB...] -s SOCKET_DIR [-r RUNTIME_JS]\n"
-        "             [-n NODE] [-u USER] [-g GROUP] [-l LOGFILE]"
-        " [-p PIDFILE] [-t] [-h]\n"
+        "usage: faasd [-m GLOB...] [-R URL [-P PREFIX] [-T TTL_MS]]"
+        " -s SOCKET_DIR\n"
+        "             [-r RUNTIME_JS] [-n NODE] [-u USER] [-g GROUP]"
+        " [-l LOGFILE]\n"
+        "             [-p PIDFILE] [-t] [-h]\n"
         "\n"
         "  -m GLOB        f.yml manifests to run (path or glob, repeatable)\n"
+        "  -R URL         also run the versions of the Redis table in force\n"
+        "                 (redis://[user:password@]host[:port][/db],"
+        " unix:///path[?db=N])\n"
+        "  -P PREFIX      Redis key prefix (default %s)\n"
+        "  -T TTL_MS      lifetime of registered endpoints "
+        "(default %d ms)\n"
         "  -s SOCKET_DIR  where the workers' sockets are "
-        "(<function>-<slot>.sock)\n"
+        "(<function>-<slot>.sock,\n"
+        "                 <function>@<version>-<slot>.sock)\n"
         "  -r RUNTIME_JS  the worker runtime (default %s)\n"
         "  -n NODE        the node binary (default: node from PATH)\n"
         "  -u USER        run workers as USER (as root: default nobody)\n"
@@ -303,10 +344,10 @@ faasd_usage(FILE *f)
         "  -t             check the manifests and exit\n"
         "  -h             this help\n"
         "\n"
-        "signals: HUP reloads the manifests and replaces every worker, "
-        "TERM and INT\n"
-        "drain and stop, USR1 reopens the log file\n",
-        FAASD_DEFAULT_RUNTIME);
+        "signals: HUP reloads the manifests (replacing their workers) and "
+        "the Redis\n"
+        "table, TERM and INT drain and stop, USR1 reopens the log file\n",
+        FAAS_REDIS_PREFIX, FAASD_ENDPOINT_TTL_MS, FAASD_DEFAULT_RUNTIME);
 }
 
 
@@ -640,8 +681,8 @@ static void
 faasd_loop(void)
 {
     int              timeout, nlog;
-    size_t           cap, need, n, base;
-    uint64_t         now, next;
+    size_t           cap, need, n, nredis, base;
+    uint64_t         now, next, t;
     struct pollfd   *pfd, *np;
     faasd_unit_t   **owner, **no;
 
@@ -656,7 +697,7 @@ faasd_loop(void)
             break;
         }
 
-        need = 2 + 3 * faasd_cycle.nunits;
+        need = 4 + 3 * faasd_cycle.nunits;
 
         if (pfd == NULL || owner == NULL || cap < need) {
             need += 16;
@@ -699,10 +740,18 @@ faasd_loop(void)
             nlog = 1;
         }
 
+        nredis = faasd_redis_poll_fill(pfd + base, cap - base);
+        base += nredis;
+
         n = faasd_workers_poll_fill(pfd + base, owner + base, cap - base);
 
         now = faasd_msec();
         next = faasd_workers_next_timer();
+        t = faasd_redis_next_timer();
+
+        if (t && (next == 0 || t < next)) {
+            next = t;
+        }
 
         if (next == 0) {
             timeout = -1;
@@ -734,7 +783,12 @@ faasd_loop(void)
             faasd_signal_read();
         }
 
-        faasd_workers_timers(faasd_msec());
+        faasd_redis_poll_handle(pfd + base - nredis, nredis);
+
+        /* the workers' first: what they change is registered at once */
+        now = faasd_msec();
+        faasd_workers_timers(now);
+        faasd_redis_timers(now);
     }
 
     free(pfd);
@@ -804,7 +858,10 @@ faasd_signal_read(void)
 }
 
 
-/* a manifest that does not load leaves everything running as it is */
+/*
+ * A manifest that does not load leaves everything running as it is; the
+ * Redis table is read again either way.
+ */
 
 static void
 faasd_reload(void)
@@ -812,7 +869,10 @@ faasd_reload(void)
     char           err[1024];
     faasd_fnset_t  set;
 
-    faasd_log(FAASD_LOG_NOTICE, "SIGHUP: reloading the manifests");
+    faasd_log(FAASD_LOG_NOTICE, "SIGHUP: reloading the manifests%s",
+              faasd_cycle.redis ? " and the Redis table" : "");
+
+    faasd_redis_reload();
 
     if (faasd_conf_load(faasd_cycle.globs, faasd_cycle.nglobs,
                         faasd_cycle.sockdir, &set, err, sizeof(err))
@@ -828,7 +888,7 @@ faasd_reload(void)
         return;
     }
 
-    faasd_workers_apply(&set);
+    faasd_workers_apply(&set, &faasd_cycle.versions);
 
     faasd_conf_free(&faasd_cycle.fns);
     faasd_cycle.fns = set;
@@ -861,8 +921,10 @@ faasd_cleanup(void)
 {
     int  i;
 
+    faasd_redis_close();
     faasd_workers_free();
     faasd_conf_free(&faasd_cycle.fns);
+    faasd_conf_free(&faasd_cycle.versions);
 
     if (faasd_cycle.pidfile_written) {
         (void) unlink(faasd_cycle.pidfile);

@@ -16,6 +16,7 @@
 
 #include "faas_common.h"
 #include "faas_manifest.h"
+#include "faas_table.h"
 
 
 #define FAASD_SUN_PATH_MAX   sizeof(((struct sockaddr_un *) 0)->sun_path)
@@ -33,6 +34,10 @@
 #define FAASD_NODE_START_MS            2000
 #define FAASD_DRAIN_EXTRA_MS           5000
 #define FAASD_STOP_STARTING_MS         1000
+
+/* a version gone from the Redis table keeps its sockets this long */
+#define FAASD_VERSION_GRACE_MS         2000
+#define FAASD_ENDPOINT_TTL_MS          10000
 
 #define FAASD_DEFAULT_TIMEOUT_MS       3000
 #define FAASD_DEFAULT_INIT_TIMEOUT_MS  3000
@@ -59,7 +64,10 @@ typedef struct faasd_unit_s  faasd_unit_t;
  */
 struct faasd_fn_s {
     faasd_fn_t    *next;           /* in its set */
-    char          *name;
+    char          *name;           /* FAAS_FUNCTION */
+    char          *version;        /* a Redis version; NULL for f.yml */
+    char          *label;          /* "name" or "name@version": sockets
+                                      and logs */
     char          *service;
     char          *dir;            /* absolute code root */
     char          *handler;
@@ -137,6 +145,9 @@ struct faasd_slot_s {
     char          *name;
     unsigned       index;
     unsigned       seen:1;
+    unsigned       version:1;      /* of a Redis version */
+    uint64_t       leave;          /* monotonic ms: gone from the table,
+                                      removed then; 0 when not */
     faasd_unit_t  *active;
     faasd_unit_t  *pending;        /* its replacement, while it starts */
     char           path[FAASD_SUN_PATH_MAX];
@@ -154,6 +165,9 @@ typedef struct {
     const char    *group;
     const char    *logfile;
     const char    *pidfile;
+    const char    *redis;          /* -R URL, NULL without Redis */
+    const char    *prefix;         /* -P */
+    unsigned       endpoint_ttl;   /* -T, ms */
 
     /* the workers' credentials */
     unsigned       switch_user:1;
@@ -170,13 +184,16 @@ typedef struct {
     int            lockfd;
     pid_t          pid;
 
-    faasd_fnset_t  fns;
+    faasd_fnset_t  fns;            /* from the manifests */
+    faasd_fnset_t  versions;       /* from the Redis table in force */
     faasd_slot_t  *slots;
     faasd_unit_t  *units;
     size_t         nunits;
     unsigned       serial;         /* temporary socket names */
     unsigned       stopping;
     unsigned       pidfile_written:1;
+    unsigned       endpoints_changed:1;   /* a version's worker became
+                                             ready or went away */
 } faasd_cycle_t;
 
 
@@ -204,8 +221,11 @@ void faasd_log_close(void);
 int faasd_conf_load(char **globs, size_t nglobs, const char *sockdir,
     faasd_fnset_t *set, char *errbuf, size_t size);
 int faasd_conf_access(faasd_fnset_t *set, char *errbuf, size_t size);
+int faasd_conf_table(const faas_table_t *table, const char *source,
+    const char *sockdir, faasd_fnset_t *set);
 void faasd_conf_free(faasd_fnset_t *set);
 void faasd_fn_release(faasd_fn_t *fn);
+int faasd_fn_same(const faasd_fn_t *a, const faasd_fn_t *b);
 
 /* faasd_socket.c */
 int faasd_sockdir_init(char *errbuf, size_t size);
@@ -215,7 +235,7 @@ int faasd_socket_path(const char *name, unsigned index, char *path,
     size_t size);
 
 /* faasd_worker.c */
-void faasd_workers_apply(faasd_fnset_t *set);
+void faasd_workers_apply(faasd_fnset_t *fns, faasd_fnset_t *versions);
 void faasd_workers_stop(int sig);
 void faasd_workers_reap(void);
 void faasd_workers_timers(uint64_t now);
@@ -226,6 +246,15 @@ void faasd_workers_poll_handle(struct pollfd *pfd, faasd_unit_t **owner,
     size_t n);
 void faasd_workers_sweep(void);
 void faasd_workers_free(void);
+
+/* faasd_redis.c */
+int faasd_redis_init(char *errbuf, size_t size);
+size_t faasd_redis_poll_fill(struct pollfd *pfd, size_t max);
+void faasd_redis_poll_handle(struct pollfd *pfd, size_t n);
+void faasd_redis_timers(uint64_t now);
+uint64_t faasd_redis_next_timer(void);
+void faasd_redis_reload(void);
+void faasd_redis_close(void);
 
 
 #endif /* FAASD_H_INCLUDED */

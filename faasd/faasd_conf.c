@@ -41,6 +41,13 @@ static int faasd_conf_routes(const faas_manifest_t *m, faas_error_t *err);
 static faasd_fn_t *faasd_conf_fn(const faas_manifest_t *m,
     const faas_function_t *f, const char *dir, const char *sockdir,
     faas_error_t *err);
+static int faasd_conf_version(const faas_table_function_t *f,
+    const faas_version_t *v, const char *source, const char *sockdir,
+    faasd_fn_t **out);
+static int faasd_conf_env(faasd_fn_t *fn, const faas_kv_t *env, size_t n,
+    const char **bad);
+static int faasd_conf_sockdir_fits(const char *sockdir, const char *label);
+static int faasd_str_same(const char *a, const char *b);
 static int faasd_conf_name(const char *name);
 static void faasd_manifests_free(faasd_manifests_t *ms);
 
@@ -252,6 +259,8 @@ faasd_fn_release(faasd_fn_t *fn)
 
     free(fn->env);
     free(fn->name);
+    free(fn->version);
+    free(fn->label);
     free(fn->service);
     free(fn->dir);
     free(fn->handler);
@@ -440,11 +449,8 @@ static faasd_fn_t *
 faasd_conf_fn(const faas_manifest_t *m, const faas_function_t *f,
     const char *dir, const char *sockdir, faas_error_t *err)
 {
-    char            *p;
-    size_t           i, len;
-    faasd_fn_t      *fn;
-    const char      *name;
-    const char      *key, *value;
+    faasd_fn_t  *fn;
+    const char  *name, *key;
 
     name = f->name ? f->name : "";
 
@@ -463,11 +469,7 @@ faasd_conf_fn(const faas_manifest_t *m, const faas_function_t *f,
         return NULL;
     }
 
-    /* the longest name a slot's socket can take: its temporary one */
-    len = sockdir ? strlen(sockdir) : 0;
-    len += sizeof("/.-64.4294967295.tmp") + strlen(name);
-
-    if (sockdir && len > FAASD_SUN_PATH_MAX) {
+    if (!faasd_conf_sockdir_fits(sockdir, name)) {
         faas_error_set(err, m->file, f->line, f->column,
                        "function \"%s\": socket paths under \"%s\" would "
                        "be longer than the %zu bytes a Unix socket "
@@ -490,12 +492,13 @@ faasd_conf_fn(const faas_manifest_t *m, const faas_function_t *f,
     fn->instances = f->instances ? f->instances : 1;
 
     fn->name = strdup(name);
+    fn->label = strdup(name);
     fn->service = strdup(m->service ? m->service : "");
     fn->dir = strdup(dir);
     fn->handler = strdup(f->handler ? f->handler : "index.handler");
 
-    if (fn->name == NULL || fn->service == NULL || fn->dir == NULL
-        || fn->handler == NULL)
+    if (fn->name == NULL || fn->label == NULL || fn->service == NULL
+        || fn->dir == NULL || fn->handler == NULL)
     {
         goto nomem;
     }
@@ -507,34 +510,20 @@ faasd_conf_fn(const faas_manifest_t *m, const faas_function_t *f,
         }
     }
 
-    if (f->nenv) {
-        fn->env = calloc(f->nenv, sizeof(char *));
-        if (fn->env == NULL) {
-            goto nomem;
-        }
-    }
+    switch (faasd_conf_env(fn, f->env, f->nenv, &key)) {
 
-    for (i = 0; i < f->nenv; i++) {
-        key = f->env[i].key;
-        value = f->env[i].value ? f->env[i].value : "";
+    case 0:
+        break;
 
-        if (key == NULL || key[0] == '\0' || strchr(key, '=') != NULL) {
-            faas_error_set(err, m->file, f->line, f->column,
-                           "function \"%s\": environment variable name "
-                           "\"%s\" is invalid", name, key ? key : "");
-            faasd_fn_release(fn);
-            return NULL;
-        }
+    case -1:
+        goto nomem;
 
-        len = strlen(key) + 1 + strlen(value) + 1;
-
-        p = malloc(len);
-        if (p == NULL) {
-            goto nomem;
-        }
-
-        snprintf(p, len, "%s=%s", key, value);
-        fn->env[fn->nenv++] = p;
+    default:
+        faas_error_set(err, m->file, f->line, f->column,
+                       "function \"%s\": environment variable name "
+                       "\"%s\" is invalid", name, key);
+        faasd_fn_release(fn);
+        return NULL;
     }
 
     return fn;
@@ -544,6 +533,271 @@ nomem:
     faasd_fn_release(fn);
     faas_error_set(err, m->file, f->line, f->column, "out of memory");
     return NULL;
+}
+
+
+/*
+ * The versions of a Redis table, each a function of its own for the
+ * slots ("name@version").  The table was checked by faas_table_parse();
+ * what is left to judge is local (the socket directory), and a version
+ * that fails it is logged and left out rather than holding back the
+ * others.  Returns -1 when out of memory.
+ */
+
+int
+faasd_conf_table(const faas_table_t *table, const char *source,
+    const char *sockdir, faasd_fnset_t *set)
+{
+    size_t                        i, j;
+    faasd_fn_t                   *fn, **last;
+    const faas_table_function_t  *f;
+
+    set->head = NULL;
+    set->n = 0;
+    last = &set->head;
+
+    for (i = 0; i < table->nfunctions; i++) {
+        f = &table->functions[i];
+
+        for (j = 0; j < f->nversions; j++) {
+            if (faasd_conf_version(f, &f->versions[j], source, sockdir, &fn)
+                != 0)
+            {
+                faasd_conf_free(set);
+                return -1;
+            }
+
+            if (fn == NULL) {
+                continue;
+            }
+
+            *last = fn;
+            last = &fn->next;
+            set->n++;
+        }
+    }
+
+    return 0;
+}
+
+
+/* -1 when out of memory; *out is NULL for a version left out (logged) */
+
+static int
+faasd_conf_version(const faas_table_function_t *f, const faas_version_t *v,
+    const char *source, const char *sockdir, faasd_fn_t **out)
+{
+    int          rc;
+    size_t       len;
+    faasd_fn_t  *fn;
+    const char  *key;
+
+    *out = NULL;
+    len = strlen(f->name) + 1 + strlen(v->name) + 1;
+
+    if (!faasd_conf_name(f->name) || strchr(v->name, '/') != NULL) {
+        faasd_log(FAASD_LOG_ERR, "redis: %s: function \"%s\" version \"%s\" "
+                  "cannot name a socket; not started", source, f->name,
+                  v->name);
+        return 0;
+    }
+
+    if (v->dir == NULL || v->dir[0] != '/') {
+        faasd_log(FAASD_LOG_ERR, "redis: %s: function %s version %s: code "
+                  "directory \"%s\" is not absolute; not started", source,
+                  f->name, v->name, v->dir ? v->dir : "");
+        return 0;
+    }
+
+    fn = calloc(1, sizeof(faasd_fn_t));
+    if (fn == NULL) {
+        goto nomem;
+    }
+
+    fn->refs = 1;
+
+    fn->label = malloc(len);
+    if (fn->label == NULL) {
+        goto nomem;
+    }
+
+    snprintf(fn->label, len, "%s@%s", f->name, v->name);
+
+    if (!faasd_conf_sockdir_fits(sockdir, fn->label)) {
+        faasd_log(FAASD_LOG_ERR, "redis: %s: function %s version %s: socket "
+                  "paths under \"%s\" would be longer than the %zu bytes a "
+                  "Unix socket allows; not started", source, f->name,
+                  v->name, sockdir, FAASD_SUN_PATH_MAX - 1);
+        faasd_fn_release(fn);
+        return 0;
+    }
+
+    fn->timeout_ms = v->timeout_ms ? v->timeout_ms : FAASD_DEFAULT_TIMEOUT_MS;
+    fn->init_timeout_ms = v->init_timeout_ms ? v->init_timeout_ms
+                                             : FAASD_DEFAULT_INIT_TIMEOUT_MS;
+    fn->memory_mb = v->memory_mb;
+    fn->concurrency = v->concurrency ? v->concurrency
+                                     : FAASD_DEFAULT_CONCURRENCY;
+    fn->instances = v->instances;
+
+    if (fn->instances == 0 || fn->instances > FAAS_INSTANCES_MAX) {
+        fn->instances = fn->instances ? FAAS_INSTANCES_MAX : 1;
+    }
+
+    fn->name = strdup(f->name);
+    fn->version = strdup(v->name);
+    fn->service = strdup("");
+    fn->dir = strdup(v->dir);
+    fn->handler = strdup(v->handler ? v->handler : "index.handler");
+
+    if (fn->name == NULL || fn->version == NULL || fn->service == NULL
+        || fn->dir == NULL || fn->handler == NULL)
+    {
+        goto nomem;
+    }
+
+    if (v->initializer) {
+        fn->initializer = strdup(v->initializer);
+        if (fn->initializer == NULL) {
+            goto nomem;
+        }
+    }
+
+    rc = faasd_conf_env(fn, v->env, v->nenv, &key);
+
+    if (rc == -1) {
+        goto nomem;
+    }
+
+    if (rc != 0) {
+        faasd_log(FAASD_LOG_ERR, "redis: %s: function %s version %s: "
+                  "environment variable name \"%s\" is invalid; not started",
+                  source, f->name, v->name, key);
+        faasd_fn_release(fn);
+        return 0;
+    }
+
+    *out = fn;
+
+    return 0;
+
+nomem:
+
+    faasd_fn_release(fn);
+    faasd_log(FAASD_LOG_ERR, "redis: %s: out of memory", source);
+
+    return -1;
+}
+
+
+/* 0, -1 when out of memory, 1 with *bad set to an invalid name */
+
+static int
+faasd_conf_env(faasd_fn_t *fn, const faas_kv_t *env, size_t n,
+    const char **bad)
+{
+    char        *p;
+    size_t       i, len;
+    const char  *key, *value;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    fn->env = calloc(n, sizeof(char *));
+    if (fn->env == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        key = env[i].key;
+        value = env[i].value ? env[i].value : "";
+
+        if (key == NULL || key[0] == '\0' || strchr(key, '=') != NULL) {
+            *bad = key ? key : "";
+            return 1;
+        }
+
+        len = strlen(key) + 1 + strlen(value) + 1;
+
+        p = malloc(len);
+        if (p == NULL) {
+            return -1;
+        }
+
+        snprintf(p, len, "%s=%s", key, value);
+        fn->env[fn->nenv++] = p;
+    }
+
+    return 0;
+}
+
+
+/* the longest name a slot's socket can take: its temporary one */
+
+static int
+faasd_conf_sockdir_fits(const char *sockdir, const char *label)
+{
+    size_t  len;
+
+    if (sockdir == NULL) {
+        return 1;
+    }
+
+    len = strlen(sockdir) + sizeof("/.-64.4294967295.tmp") + strlen(label);
+
+    return len <= FAASD_SUN_PATH_MAX;
+}
+
+
+/*
+ * Whether two functions would run the same workers: a Redis version is
+ * immutable, so the same record in a later table keeps its workers.
+ * The number of instances does not count: slots come and go alone.
+ */
+
+int
+faasd_fn_same(const faasd_fn_t *a, const faasd_fn_t *b)
+{
+    size_t  i;
+
+    if (a == b) {
+        return 1;
+    }
+
+    if (!faasd_str_same(a->name, b->name)
+        || !faasd_str_same(a->version, b->version)
+        || !faasd_str_same(a->service, b->service)
+        || !faasd_str_same(a->dir, b->dir)
+        || !faasd_str_same(a->handler, b->handler)
+        || !faasd_str_same(a->initializer, b->initializer)
+        || a->timeout_ms != b->timeout_ms
+        || a->init_timeout_ms != b->init_timeout_ms
+        || a->memory_mb != b->memory_mb
+        || a->concurrency != b->concurrency
+        || a->nenv != b->nenv)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < a->nenv; i++) {
+        if (strcmp(a->env[i], b->env[i]) != 0) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+faasd_str_same(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+
+    return strcmp(a, b) == 0;
 }
 
 

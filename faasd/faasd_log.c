@@ -165,7 +165,7 @@ faasd_log_worker(const faasd_unit_t *u, const char *line, size_t len)
 
     n = faasd_log_time(out, sizeof(out));
     n += snprintf(out + n, sizeof(out) - n, "[%s#%u pid %ld] ",
-                  u->fn->name, u->index, (long) u->pid);
+                  u->fn->label, u->index, (long) u->pid);
 
     for (i = 0; i < len && n < sizeof(out) - 5; i++) {
         c = (unsigned char) line[i];

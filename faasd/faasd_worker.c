@@ -27,11 +27,14 @@
 #define FAASD_DRAIN_READS  32
 
 /* the variables faasd sets; the same names elsewhere are dropped */
-#define FAASD_NVARS        11
+#define FAASD_NVARS        12
 
 
 static faasd_slot_t *faasd_slot_find(const char *name, unsigned index);
+static void faasd_workers_apply_fn(faasd_fn_t *fn);
+static int faasd_unit_keeps(const faasd_unit_t *u, const faasd_fn_t *fn);
 static faasd_slot_t *faasd_slot_create(const char *name, unsigned index);
+static void faasd_slot_drop(faasd_slot_t *s);
 static void faasd_slot_remove(faasd_slot_t *s);
 static faasd_unit_t *faasd_unit_create(faasd_slot_t *s, faasd_fn_t *fn);
 static void faasd_unit_start(faasd_unit_t *u);
@@ -58,71 +61,41 @@ static unsigned faasd_drain_ms(const faasd_unit_t *u);
 static const char  *faasd_vars[FAASD_NVARS] = {
     "FAAS_LISTEN_FD", "FAAS_READY_FD", "FAAS_FUNCTION", "FAAS_SERVICE",
     "FAAS_SLOT", "FAAS_CODE_DIR", "FAAS_HANDLER", "FAAS_INITIALIZER",
-    "FAAS_CONCURRENCY", "FAAS_TIMEOUT_MS", "FAAS_INIT_TIMEOUT_MS"
+    "FAAS_CONCURRENCY", "FAAS_TIMEOUT_MS", "FAAS_INIT_TIMEOUT_MS",
+    "FAAS_VERSION"
 };
 
 
 /*
- * Makes the running slots those of "set": new slots start, existing ones
- * get a replacement worker started from the new set, and slots gone
- * from it are drained.
+ * Makes the running slots those of the manifests and of the Redis
+ * versions: new slots start; a slot of a manifest function loaded anew
+ * gets a replacement worker, while one whose worker runs the same
+ * function (a manifest function not reloaded, a Redis version that
+ * stays) is kept; slots gone from both are drained, those of a Redis
+ * version after FAASD_VERSION_GRACE_MS, as gateways may still be on the
+ * previous table.
  */
 
 void
-faasd_workers_apply(faasd_fnset_t *set)
+faasd_workers_apply(faasd_fnset_t *fns, faasd_fnset_t *versions)
 {
-    unsigned       i;
+    uint64_t       now;
     faasd_fn_t    *fn;
     faasd_slot_t  *s, *next;
-    faasd_unit_t  *u;
 
     for (s = faasd_cycle.slots; s; s = s->next) {
         s->seen = 0;
     }
 
-    for (fn = set->head; fn; fn = fn->next) {
-        for (i = 0; i < fn->instances; i++) {
-            s = faasd_slot_find(fn->name, i);
-
-            if (s == NULL) {
-                s = faasd_slot_create(fn->name, i);
-                if (s == NULL) {
-                    continue;
-                }
-
-                u = faasd_unit_create(s, fn);
-                if (u == NULL) {
-                    faasd_slot_remove(s);
-                    continue;
-                }
-
-                s->seen = 1;
-                s->active = u;
-                faasd_unit_start(u);
-                continue;
-            }
-
-            s->seen = 1;
-
-            if (s->pending) {
-                faasd_log(FAASD_LOG_NOTICE, "function %s slot %u: "
-                          "abandoning the replacement pid %ld for a newer "
-                          "one", s->name, s->index, (long) s->pending->pid);
-                faasd_unit_retire(s->pending);
-                s->pending = NULL;
-            }
-
-            u = faasd_unit_create(s, fn);
-            if (u == NULL) {
-                faasd_log(FAASD_LOG_ERR, "function %s slot %u: keeping the "
-                          "current worker", s->name, s->index);
-                continue;
-            }
-
-            s->pending = u;
-            faasd_unit_start(u);
-        }
+    for (fn = fns->head; fn; fn = fn->next) {
+        faasd_workers_apply_fn(fn);
     }
+
+    for (fn = versions->head; fn; fn = fn->next) {
+        faasd_workers_apply_fn(fn);
+    }
+
+    now = faasd_msec();
 
     for (s = faasd_cycle.slots; s; s = next) {
         next = s->next;
@@ -131,19 +104,111 @@ faasd_workers_apply(faasd_fnset_t *set)
             continue;
         }
 
-        faasd_log(FAASD_LOG_NOTICE, "function %s slot %u removed",
-                  s->name, s->index);
+        if (s->version) {
+            if (s->leave == 0) {
+                s->leave = now + FAASD_VERSION_GRACE_MS;
+
+                faasd_log(FAASD_LOG_NOTICE, "function %s slot %u left the "
+                          "table, removed in %u ms", s->name, s->index,
+                          FAASD_VERSION_GRACE_MS);
+            }
+
+            continue;
+        }
+
+        faasd_slot_drop(s);
+    }
+}
+
+
+static void
+faasd_workers_apply_fn(faasd_fn_t *fn)
+{
+    unsigned       i;
+    faasd_slot_t  *s;
+    faasd_unit_t  *u;
+
+    for (i = 0; i < fn->instances; i++) {
+        s = faasd_slot_find(fn->label, i);
+
+        if (s == NULL) {
+            s = faasd_slot_create(fn->label, i);
+            if (s == NULL) {
+                continue;
+            }
+
+            u = faasd_unit_create(s, fn);
+            if (u == NULL) {
+                faasd_slot_remove(s);
+                continue;
+            }
+
+            s->seen = 1;
+            s->version = (fn->version != NULL);
+            s->active = u;
+            faasd_unit_start(u);
+            continue;
+        }
+
+        s->seen = 1;
+
+        if (s->leave) {
+            s->leave = 0;
+            faasd_log(FAASD_LOG_NOTICE, "function %s slot %u is back in the "
+                      "table, kept", s->name, s->index);
+        }
+
+        if (s->pending && faasd_unit_keeps(s->pending, fn)) {
+            continue;
+        }
+
+        if (s->active && faasd_unit_keeps(s->active, fn)) {
+            if (s->pending) {
+                faasd_log(FAASD_LOG_NOTICE, "function %s slot %u: "
+                          "abandoning the replacement pid %ld", s->name,
+                          s->index, (long) s->pending->pid);
+                faasd_unit_retire(s->pending);
+                s->pending = NULL;
+            }
+
+            continue;
+        }
 
         if (s->pending) {
+            faasd_log(FAASD_LOG_NOTICE, "function %s slot %u: "
+                      "abandoning the replacement pid %ld for a newer "
+                      "one", s->name, s->index, (long) s->pending->pid);
             faasd_unit_retire(s->pending);
+            s->pending = NULL;
         }
 
-        if (s->active) {
-            faasd_unit_retire(s->active);
+        u = faasd_unit_create(s, fn);
+        if (u == NULL) {
+            faasd_log(FAASD_LOG_ERR, "function %s slot %u: keeping the "
+                      "current worker", s->name, s->index);
+            continue;
         }
 
-        faasd_slot_remove(s);
+        s->pending = u;
+        faasd_unit_start(u);
     }
+}
+
+
+/*
+ * A manifest function loaded anew is replaced even when unchanged, so
+ * that code changes are picked up; a Redis version is immutable.
+ */
+
+static int
+faasd_unit_keeps(const faasd_unit_t *u, const faasd_fn_t *fn)
+{
+    if (u->fn == fn) {
+        return 1;
+    }
+
+    return u->fn->version != NULL && fn->version != NULL
+           && faasd_fn_same(u->fn, fn);
 }
 
 
@@ -255,7 +320,16 @@ faasd_workers_reap(void)
 void
 faasd_workers_timers(uint64_t now)
 {
+    faasd_slot_t  *s, *next;
     faasd_unit_t  *u;
+
+    for (s = faasd_cycle.slots; s; s = next) {
+        next = s->next;
+
+        if (s->leave && s->leave <= now) {
+            faasd_slot_drop(s);
+        }
+    }
 
     for (u = faasd_cycle.units; u; u = u->next) {
         if (u->timer == 0 || u->timer > now || u->state == FAASD_DEAD) {
@@ -272,7 +346,7 @@ faasd_workers_timers(uint64_t now)
 
         case FAASD_STARTING:
             faasd_log(FAASD_LOG_ERR, "function %s slot %u: worker pid %ld "
-                      "not ready within %u ms, killing it", u->fn->name,
+                      "not ready within %u ms, killing it", u->fn->label,
                       u->index, (long) u->pid,
                       u->fn->init_timeout_ms + FAASD_NODE_START_MS);
             u->init_timedout = 1;
@@ -281,7 +355,7 @@ faasd_workers_timers(uint64_t now)
 
         case FAASD_GRACE:
             faasd_log(FAASD_LOG_INFO, "function %s slot %u: draining old "
-                      "worker pid %ld", u->fn->name, u->index, (long) u->pid);
+                      "worker pid %ld", u->fn->label, u->index, (long) u->pid);
             faasd_fd_close(&u->listen_fd);
             (void) kill(u->pid, SIGTERM);
             u->state = FAASD_DRAINING;
@@ -291,7 +365,7 @@ faasd_workers_timers(uint64_t now)
         case FAASD_DRAINING:
             faasd_log(FAASD_LOG_WARN, "function %s slot %u: worker pid %ld "
                       "still running after SIGTERM, killing it",
-                      u->fn->name, u->index, (long) u->pid);
+                      u->fn->label, u->index, (long) u->pid);
             faasd_unit_kill(u);
             break;
 
@@ -306,9 +380,16 @@ uint64_t
 faasd_workers_next_timer(void)
 {
     uint64_t       t;
+    faasd_slot_t  *s;
     faasd_unit_t  *u;
 
     t = 0;
+
+    for (s = faasd_cycle.slots; s; s = s->next) {
+        if (s->leave && (t == 0 || s->leave < t)) {
+            t = s->leave;
+        }
+    }
 
     for (u = faasd_cycle.units; u; u = u->next) {
         if (u->timer && u->state != FAASD_DEAD && (t == 0 || u->timer < t)) {
@@ -512,6 +593,8 @@ faasd_slot_remove(faasd_slot_t *s)
 {
     faasd_slot_t  **p;
 
+    faasd_cycle.endpoints_changed = 1;
+
     for (p = &faasd_cycle.slots; *p; p = &(*p)->next) {
         if (*p == s) {
             *p = s->next;
@@ -521,6 +604,26 @@ faasd_slot_remove(faasd_slot_t *s)
 
     free(s->name);
     free(s);
+}
+
+
+/* a slot gone from the set: its socket goes, its workers drain */
+
+static void
+faasd_slot_drop(faasd_slot_t *s)
+{
+    faasd_log(FAASD_LOG_NOTICE, "function %s slot %u removed", s->name,
+              s->index);
+
+    if (s->pending) {
+        faasd_unit_retire(s->pending);
+    }
+
+    if (s->active) {
+        faasd_unit_retire(s->active);
+    }
+
+    faasd_slot_remove(s);
 }
 
 
@@ -589,14 +692,14 @@ faasd_unit_spawn(faasd_unit_t *u)
         || pipe2(err, O_CLOEXEC) == -1)
     {
         faasd_log(FAASD_LOG_ERR, "function %s slot %u: pipe() failed: %s",
-                  u->fn->name, u->index, strerror(errno));
+                  u->fn->label, u->index, strerror(errno));
         goto failed;
     }
 
     envp = faasd_unit_env(u, &owned);
     if (envp == NULL) {
         faasd_log(FAASD_LOG_ERR, "function %s slot %u: out of memory",
-                  u->fn->name, u->index);
+                  u->fn->label, u->index);
         goto failed;
     }
 
@@ -620,7 +723,7 @@ faasd_unit_spawn(faasd_unit_t *u)
 
     if (pid == -1) {
         faasd_log(FAASD_LOG_ERR, "function %s slot %u: fork() failed: %s",
-                  u->fn->name, u->index, strerror(errno));
+                  u->fn->label, u->index, strerror(errno));
         goto failed;
     }
 
@@ -650,7 +753,7 @@ faasd_unit_spawn(faasd_unit_t *u)
     u->timer = u->started + u->fn->init_timeout_ms + FAASD_NODE_START_MS;
 
     faasd_log(FAASD_LOG_INFO, "function %s slot %u: started worker pid %ld",
-              u->fn->name, u->index, (long) pid);
+              u->fn->label, u->index, (long) pid);
 
     return 0;
 
@@ -853,6 +956,7 @@ faasd_unit_env(faasd_unit_t *u, size_t *owned)
     v[8] = num[1];
     v[9] = num[2];
     v[10] = num[3];
+    v[11] = fn->version;
 
     for (i = 0; i < FAASD_NVARS; i++) {
         if (v[i] == NULL) {
@@ -928,7 +1032,7 @@ faasd_unit_ready(faasd_unit_t *u)
     if (c != 'R') {
         faasd_log(FAASD_LOG_ERR, "function %s slot %u: worker pid %ld wrote "
                   "0x%02x instead of \"R\" on its ready pipe, killing it",
-                  u->fn->name, u->index, (long) u->pid, (unsigned char) c);
+                  u->fn->label, u->index, (long) u->pid, (unsigned char) c);
         faasd_unit_kill(u);
         return;
     }
@@ -938,7 +1042,7 @@ faasd_unit_ready(faasd_unit_t *u)
     if (!u->named) {
         if (rename(u->path, s->path) == -1) {
             faasd_log(FAASD_LOG_ERR, "function %s slot %u: rename(\"%s\", "
-                      "\"%s\") failed: %s", u->fn->name, u->index, u->path,
+                      "\"%s\") failed: %s", u->fn->label, u->index, u->path,
                       s->path, strerror(errno));
             faasd_unit_kill(u);
             return;
@@ -951,9 +1055,10 @@ faasd_unit_ready(faasd_unit_t *u)
     u->state = FAASD_RUNNING;
     u->ever_ready = 1;
     u->timer = 0;
+    faasd_cycle.endpoints_changed = 1;
 
     faasd_log(FAASD_LOG_NOTICE, "function %s slot %u ready (pid %ld, %llu ms)",
-              u->fn->name, u->index, (long) u->pid,
+              u->fn->label, u->index, (long) u->pid,
               (unsigned long long) (faasd_msec() - u->started));
 
     if (s->pending != u) {
@@ -974,7 +1079,7 @@ faasd_unit_ready(faasd_unit_t *u)
     }
 
     faasd_log(FAASD_LOG_NOTICE, "function %s slot %u: pid %ld replaces "
-              "pid %ld", u->fn->name, u->index, (long) u->pid,
+              "pid %ld", u->fn->label, u->index, (long) u->pid,
               (long) old->pid);
 
     faasd_unit_retire(old);
@@ -1007,7 +1112,7 @@ faasd_unit_exited(faasd_unit_t *u, int status)
 
     if (u->slot == NULL) {
         faasd_log(FAASD_LOG_INFO, "function %s slot %u: %s worker pid %ld %s",
-                  u->fn->name, u->index,
+                  u->fn->label, u->index,
                   faasd_cycle.stopping ? "stopped" : "retired",
                   (long) u->pid, how);
         u->pid = 0;
@@ -1043,10 +1148,11 @@ faasd_unit_failed(faasd_unit_t *u, const char *why)
     pid = u->pid;
     u->pid = 0;
     now = faasd_msec();
+    faasd_cycle.endpoints_changed = 1;
 
     if (s->pending == u) {
         faasd_log(FAASD_LOG_ERR, "function %s slot %u: new worker pid %ld %s; "
-                  "keeping pid %ld", u->fn->name, u->index, (long) pid, why,
+                  "keeping pid %ld", u->fn->label, u->index, (long) pid, why,
                   (long) (s->active ? s->active->pid : 0));
         s->pending = NULL;
         u->slot = NULL;
@@ -1076,12 +1182,12 @@ faasd_unit_failed(faasd_unit_t *u, const char *why)
 
     if (delay) {
         faasd_log(FAASD_LOG_ERR, "function %s slot %u: worker pid %ld %s, "
-                  "restarting in %u ms", u->fn->name, u->index, (long) pid,
+                  "restarting in %u ms", u->fn->label, u->index, (long) pid,
                   why, delay);
 
     } else {
         faasd_log(FAASD_LOG_ERR, "function %s slot %u: worker pid %ld %s, "
-                  "restarting now", u->fn->name, u->index, (long) pid, why);
+                  "restarting now", u->fn->label, u->index, (long) pid, why);
     }
 
     u->state = FAASD_BACKOFF;
@@ -1103,6 +1209,8 @@ faasd_unit_failed(faasd_unit_t *u, const char *why)
 static void
 faasd_unit_retire(faasd_unit_t *u)
 {
+    faasd_cycle.endpoints_changed = 1;
+
     if (u->path[0]) {
         (void) unlink(u->path);
         u->path[0] = '\0';
@@ -1140,6 +1248,7 @@ faasd_unit_retire(faasd_unit_t *u)
 static void
 faasd_unit_kill(faasd_unit_t *u)
 {
+    faasd_cycle.endpoints_changed = 1;
     faasd_fd_close(&u->ready_fd);
     (void) kill(u->pid, SIGKILL);
     u->state = FAASD_KILLED;
@@ -1160,6 +1269,8 @@ faasd_unit_close(faasd_unit_t *u)
 static void
 faasd_unit_dead(faasd_unit_t *u)
 {
+    faasd_cycle.endpoints_changed = 1;
+
     if (u->path[0]) {
         (void) unlink(u->path);
         u->path[0] = '\0';

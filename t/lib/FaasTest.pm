@@ -189,12 +189,19 @@ sub spawn {
 sub pid { $_[0]{pids}{$_[1]} }
 
 # faasd with every manifest under functions/; waits for the sockets named
-# (function-slot) or, by default, for slot 0 of each function
+# (function-slot) or, by default, for slot 0 of each function.  With
+# redis => URL, faasd runs what the Redis table holds instead (args =>
+# more options), and waits for nothing by default.
 sub start_faasd {
     my ($self, %opts) = @_;
-    $self->spawn('faasd', "$BUILD/bin/faasd", $self->faasd_args);
+    my @args = $self->faasd_args;
+    if ($opts{redis}) {
+        @args = grep { $_ ne '-m' && !m{/functions/\*/f\.yml$} } @args;
+        push @args, '-R', $opts{redis}, @{$opts{args} || []};
+    }
+    $self->spawn('faasd', "$BUILD/bin/faasd", @args);
 
-    my @wait = @{$opts{wait} || [
+    my @wait = @{$opts{wait} || $opts{redis} && [] || [
         map { m{functions/([^/]+)$} ? "$1-0" : () }
         glob("$self->{dir}/functions/*")
     ]};
@@ -237,11 +244,11 @@ sub redis_cli {
     my $sock = "$self->{dir}/redis/redis.sock";
     open my $fh, '-|', 'redis-cli', '-s', $sock, @args
         or die "redis-cli: $!";
-    local $/;
-    my $out = <$fh>;
+    my $out = do { local $/; <$fh> };
     close $fh;
-    chomp $out if defined $out;
-    return $out // '';
+    $out //= '';
+    $out =~ s/\n\z//;
+    return $out;
 }
 
 sub stop_redis {

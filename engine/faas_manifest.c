@@ -97,6 +97,8 @@ typedef struct {
     size_t             env_total;
     size_t             path_len;
     char               path[200];
+    char             **notes;
+    size_t             nnotes;
 } faas_ctx_t;
 
 
@@ -196,6 +198,8 @@ static size_t faas_path_push(faas_ctx_t *ctx, const char *fmt, ...)
 #endif
     ;
 static void faas_path_key(faas_ctx_t *ctx, const char *s, size_t len);
+static void faas_ignored(faas_ctx_t *ctx, faas_ynode_t *key,
+    int in_path);
 static void faas_path_pop(faas_ctx_t *ctx, size_t len);
 static int faas_fail(faas_ctx_t *ctx, faas_ynode_t *node, const char *fmt,
     ...)
@@ -265,6 +269,9 @@ faas_manifest_parse(const char *file, const char *text, size_t len,
     }
 
     rc = faas_read_top(&ctx, root, &impl->manifest);
+
+    impl->manifest.notes = ctx.notes;
+    impl->manifest.nnotes = ctx.nnotes;
 
 done:
 
@@ -1203,6 +1210,9 @@ faas_read_top(faas_ctx_t *ctx, faas_ynode_t *root, faas_manifest_t *m)
 
         } else if (faas_key_is(k, "functions")) {
             functions = v;
+
+        } else {
+            faas_ignored(ctx, k, 0);
         }
     }
 
@@ -1316,6 +1326,7 @@ faas_read_provider(faas_ctx_t *ctx, faas_ynode_t *node,
             rc = faas_read_env(ctx, v, &prov->env, &prov->nenv);
 
         } else {
+            faas_ignored(ctx, k, 1);
             rc = FAAS_OK;
         }
 
@@ -1491,6 +1502,7 @@ faas_read_function(faas_ctx_t *ctx, faas_ynode_t *node,
             rc = faas_read_events(ctx, v, fn);
 
         } else {
+            faas_ignored(ctx, k, 1);
             rc = FAAS_OK;
         }
 
@@ -1573,9 +1585,11 @@ faas_read_events(faas_ctx_t *ctx, faas_ynode_t *node, faas_function_t *fn)
             }
 
             faas_path_pop(ctx, kp);
-        }
 
-        /* timer, oss, mq, ...: not routes */
+        } else {
+            /* timer, oss, mq, ...: not routes */
+            faas_ignored(ctx, k, 0);
+        }
 
         faas_path_pop(ctx, saved);
     }
@@ -1631,6 +1645,9 @@ faas_read_http(faas_ctx_t *ctx, faas_ynode_t *item, faas_ynode_t *value,
             if (faas_read_methods(ctx, v, &ev->methods) != FAAS_OK) {
                 return FAAS_ERROR;
             }
+
+        } else {
+            faas_ignored(ctx, k, 0);
         }
 
         faas_path_pop(ctx, kp);
@@ -2415,6 +2432,54 @@ faas_path_pop(faas_ctx_t *ctx, size_t len)
 {
     ctx->path_len = len;
     ctx->path[len] = '\0';
+}
+
+
+/*
+ * A key read and not used: noted with its place, for a debug log, since
+ * a misspelt key ("timout") would otherwise pass unseen.  "in_path" says
+ * the path already ends with the key.
+ */
+
+static void
+faas_ignored(faas_ctx_t *ctx, faas_ynode_t *key, int in_path)
+{
+    int      n;
+    char    *note;
+    size_t   kp;
+    char     buf[512];
+
+    if (ctx->nnotes == FAAS_MANIFEST_NOTES_MAX) {
+        return;
+    }
+
+    if (ctx->notes == NULL) {
+        ctx->notes = faas_alloc(ctx->pool,
+                                FAAS_MANIFEST_NOTES_MAX * sizeof(char *));
+        if (ctx->notes == NULL) {
+            return;
+        }
+    }
+
+    kp = ctx->path_len;
+
+    if (!in_path) {
+        faas_path_key(ctx, key->value, key->len);
+    }
+
+    n = snprintf(buf, sizeof(buf), "%s:%u:%u: %s is ignored", ctx->file,
+                 key->line, key->column, ctx->path);
+
+    faas_path_pop(ctx, kp);
+
+    if (n < 0) {
+        return;
+    }
+
+    note = faas_strndup(ctx->pool, buf, strlen(buf));
+    if (note) {
+        ctx->notes[ctx->nnotes++] = note;
+    }
 }
 
 

@@ -13,6 +13,7 @@
 
 #define FAAS_FUNCTION_NAME_MAX   64
 #define FAAS_INSTANCES_MAX       64
+#define FAAS_MANIFEST_NOTES_MAX  32
 
 #define FAAS_MANIFEST_MAX_SIZE   (1024 * 1024)   /* bytes of f.yml */
 #define FAAS_FUNCTIONS_MAX       10000           /* in one manifest */
@@ -67,6 +68,13 @@ typedef struct {
 
     faas_function_t    *functions;
     size_t              nfunctions;
+
+    /*
+     * what was read and is not used, "file:line:column: key is ignored"
+     * (the first FAAS_MANIFEST_NOTES_MAX), for a debug log
+     */
+    char              **notes;
+    size_t              nnotes;
 } faas_manifest_t;
 
 

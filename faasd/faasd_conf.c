@@ -368,6 +368,12 @@ faasd_conf_file(faasd_manifests_t *ms, const char *path, char *errbuf,
         return -1;
     }
 
+    /* a misspelt key ("timout") is only ever seen here */
+
+    for (i = 0; i < m->nnotes; i++) {
+        faasd_log(FAASD_LOG_INFO, "%s", m->notes[i]);
+    }
+
     ms->items[ms->n] = m;
     ms->real[ms->n] = real;
     ms->n++;

@@ -576,7 +576,43 @@ test_ignored(void)
             CHECK_INT(m->functions[0].events[0].line, 25);
         }
 
+        /* each noted with its place, for a debug log */
+
+        CHECK_INT(m->nnotes, 20);
+        if (m->nnotes == 20) {
+            CHECK_STR(m->notes[0], "f.yml:7:1: deployType is ignored");
+            CHECK_STR(m->notes[7], "f.yml:4:3: provider.stage is ignored");
+            CHECK_STR(m->notes[10],
+                      "f.yml:18:5: functions.f.description is ignored");
+            CHECK_STR(m->notes[12],
+                      "f.yml:21:9: functions.f.events[0].timer is ignored");
+            CHECK_STR(m->notes[16], "f.yml:25:26: "
+                      "functions.f.events[4].http.cors is ignored");
+        }
+
         faas_manifest_free(m);
+    }
+
+    /* notes are bounded */
+
+    {
+        char    text[2048], *p;
+        size_t  i;
+
+        p = text;
+
+        for (i = 0; i < 40; i++) {
+            p += sprintf(p, "unused%zu: 1\n", i);
+        }
+
+        sprintf(p, "functions: {f: {}}\n");
+
+        m = test_parse(text);
+        CHECK(m != NULL);
+        if (m) {
+            CHECK_INT(m->nnotes, FAAS_MANIFEST_NOTES_MAX);
+            faas_manifest_free(m);
+        }
     }
 
     /* anchors alone are fine; tags are ignored */

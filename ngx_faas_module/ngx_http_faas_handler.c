@@ -16,6 +16,8 @@
 
 
 static unsigned ngx_http_faas_method(ngx_http_request_t *r);
+static ngx_int_t ngx_http_faas_route(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx, unsigned method, int *rc);
 static ngx_int_t ngx_http_faas_trace_id(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);
 static ngx_int_t ngx_http_faas_not_found(ngx_http_request_t *r);
@@ -63,8 +65,8 @@ ngx_http_faas_handler(ngx_http_request_t *r)
 {
     int                         rc;
     unsigned                    method;
+    ngx_int_t                   rv;
     ngx_http_faas_ctx_t        *ctx;
-    ngx_http_faas_srv_conf_t   *fscf;
     ngx_http_faas_loc_conf_t   *flcf;
 
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
@@ -81,11 +83,12 @@ ngx_http_faas_handler(ngx_http_request_t *r)
         ctx->route = r->uri;
 
     } else {
-        fscf = ngx_http_get_module_srv_conf(r, ngx_http_faas_module);
         method = ngx_http_faas_method(r);
 
-        rc = faas_router_match(fscf->router, method, (char *) r->uri.data,
-                               r->uri.len, &ctx->match);
+        rv = ngx_http_faas_route(r, ctx, method, &rc);
+        if (rv != NGX_OK) {
+            return rv;
+        }
 
         if (rc == FAAS_MATCH_NOT_FOUND) {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -97,7 +100,6 @@ ngx_http_faas_handler(ngx_http_request_t *r)
             return ngx_http_faas_not_allowed(r, ctx->match.allowed);
         }
 
-        ctx->function = ctx->match.data;
         ctx->route.data = (u_char *) ctx->match.pattern;
         ctx->route.len = ngx_strlen(ctx->match.pattern);
     }
@@ -113,6 +115,59 @@ ngx_http_faas_handler(ngx_http_request_t *r)
                    &r->uri, &ctx->function->name, &ctx->route);
 
     return ngx_http_faas_upstream_start(r, ctx);
+}
+
+
+/*
+ * docs/redis.md, "Precedence": the server's manifest routes first, then
+ * the Redis table in force.  A path that only the manifests know with
+ * another method still goes to the table, and a 405 lists what both
+ * would allow.  A match through the table holds it until the request
+ * ends.
+ */
+
+static ngx_int_t
+ngx_http_faas_route(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
+    unsigned method, int *rc)
+{
+    int                        trc;
+    unsigned                   allowed;
+    ngx_http_faas_table_t     *table;
+    ngx_http_faas_srv_conf_t  *fscf;
+
+    fscf = ngx_http_get_module_srv_conf(r, ngx_http_faas_module);
+
+    *rc = faas_router_match(fscf->router, method, (char *) r->uri.data,
+                            r->uri.len, &ctx->match);
+
+    if (*rc == FAAS_MATCH_OK) {
+        ctx->function = ctx->match.data;
+        return NGX_OK;
+    }
+
+    table = ngx_http_faas_table_current();
+
+    if (table == NULL) {
+        return NGX_OK;
+    }
+
+    allowed = ctx->match.allowed;
+
+    trc = faas_router_match(table->router, method, (char *) r->uri.data,
+                            r->uri.len, &ctx->match);
+
+    if (trc == FAAS_MATCH_OK) {
+        *rc = FAAS_MATCH_OK;
+        return ngx_http_faas_table_acquire(r, ctx, table);
+    }
+
+    if (trc == FAAS_MATCH_METHOD) {
+        *rc = FAAS_MATCH_METHOD;
+    }
+
+    ctx->match.allowed |= allowed;
+
+    return NGX_OK;
 }
 
 

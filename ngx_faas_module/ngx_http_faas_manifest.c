@@ -342,60 +342,84 @@ failed:
 ngx_int_t
 ngx_http_faas_init_functions(ngx_conf_t *cf, ngx_http_faas_main_conf_t *fmcf)
 {
-    u_char                     *p, *last;
-    ngx_uint_t                  i, s;
-    ngx_http_faas_slot_t       *slot;
+    ngx_uint_t                  i;
     ngx_http_faas_function_t  **fn;
 
     fn = fmcf->functions.elts;
 
     for (i = 0; i < fmcf->functions.nelts; i++) {
+        if (ngx_http_faas_init_slots(cf->log, NGX_LOG_EMERG, cf->pool,
+                                     &fmcf->socket_dir, fn[i])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
 
-        fn[i]->slots = ngx_pcalloc(cf->pool,
-                                   fn[i]->nslots * sizeof(ngx_http_faas_slot_t));
-        if (fn[i]->slots == NULL) {
+    return NGX_OK;
+}
+
+
+/*
+ * The endpoint contract with faasd: <dir>/<function>-<slot>.sock for a
+ * manifest's function, <dir>/<function>@<version>-<slot>.sock for a
+ * version from the Redis table.
+ */
+
+ngx_int_t
+ngx_http_faas_init_slots(ngx_log_t *log, ngx_uint_t level, ngx_pool_t *pool,
+    ngx_str_t *dir, ngx_http_faas_function_t *fn)
+{
+    u_char                *p, *last;
+    ngx_uint_t             s;
+    ngx_http_faas_slot_t  *slot;
+
+    fn->slots = ngx_pcalloc(pool, fn->nslots * sizeof(ngx_http_faas_slot_t));
+    if (fn->slots == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (s = 0; s < fn->nslots; s++) {
+        slot = &fn->slots[s];
+
+        p = (u_char *) slot->sockaddr.sun_path;
+        last = p + sizeof(slot->sockaddr.sun_path) - 1;
+
+        if (fn->version.len) {
+            p = ngx_slprintf(p, last, "%V/%V@%V-%ui.sock", dir, &fn->name,
+                             &fn->version, s);
+
+        } else {
+            p = ngx_slprintf(p, last, "%V/%V-%ui.sock", dir, &fn->name, s);
+        }
+
+        if (p == last) {
+            ngx_log_error(level, log, 0,
+                          "socket path \"%V/%V%s%V-%ui.sock\" is longer "
+                          "than a Unix socket path may be (%uz bytes): "
+                          "shorten faas_socket_dir", dir, &fn->name,
+                          fn->version.len ? "@" : "", &fn->version, s,
+                          sizeof(slot->sockaddr.sun_path) - 1);
             return NGX_ERROR;
         }
 
-        for (s = 0; s < fn[i]->nslots; s++) {
-            slot = &fn[i]->slots[s];
+        *p = '\0';
 
-            /* the endpoint contract with faasd: <dir>/<function>-<slot>.sock */
+        slot->sockaddr.sun_family = AF_UNIX;
+        slot->socklen = offsetof(struct sockaddr_un, sun_path)
+                        + (p - (u_char *) slot->sockaddr.sun_path) + 1;
 
-            p = (u_char *) slot->sockaddr.sun_path;
-            last = p + sizeof(slot->sockaddr.sun_path) - 1;
-
-            p = ngx_slprintf(p, last, "%V/%V-%ui.sock",
-                             &fmcf->socket_dir, &fn[i]->name, s);
-
-            if (p == last) {
-                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                              "socket path \"%V/%V-%ui.sock\" is longer "
-                              "than a Unix socket path may be (%uz bytes): "
-                              "shorten faas_socket_dir",
-                              &fmcf->socket_dir, &fn[i]->name, s,
-                              sizeof(slot->sockaddr.sun_path) - 1);
-                return NGX_ERROR;
-            }
-
-            *p = '\0';
-
-            slot->sockaddr.sun_family = AF_UNIX;
-            slot->socklen = offsetof(struct sockaddr_un, sun_path)
-                            + (p - (u_char *) slot->sockaddr.sun_path) + 1;
-
-            slot->name.len = sizeof("unix:") - 1
-                             + (p - (u_char *) slot->sockaddr.sun_path);
-            slot->name.data = ngx_pnalloc(cf->pool, slot->name.len);
-            if (slot->name.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_sprintf(slot->name.data, "unix:%s", slot->sockaddr.sun_path);
-
-            ngx_queue_init(&slot->cache);
-            ngx_queue_init(&slot->free);
+        slot->name.len = sizeof("unix:") - 1
+                         + (p - (u_char *) slot->sockaddr.sun_path);
+        slot->name.data = ngx_pnalloc(pool, slot->name.len);
+        if (slot->name.data == NULL) {
+            return NGX_ERROR;
         }
+
+        ngx_sprintf(slot->name.data, "unix:%s", slot->sockaddr.sun_path);
+
+        ngx_queue_init(&slot->cache);
+        ngx_queue_init(&slot->free);
     }
 
     return NGX_OK;

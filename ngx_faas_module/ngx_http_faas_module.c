@@ -15,6 +15,7 @@
 static ngx_int_t ngx_http_faas_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_faas_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_faas_init_process(ngx_cycle_t *cycle);
+static void ngx_http_faas_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_faas_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_faas_create_srv_conf(ngx_conf_t *cf);
@@ -97,6 +98,41 @@ static ngx_command_t  ngx_http_faas_commands[] = {
       offsetof(ngx_http_faas_loc_conf_t, upstream.read_timeout),
       NULL },
 
+    { ngx_string("faas_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("faas_redis_prefix"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_faas_main_conf_t, redis_prefix),
+      &ngx_http_faas_redis_prefix_post },
+
+    { ngx_string("faas_redis_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_faas_main_conf_t, redis_cache),
+      NULL },
+
+    { ngx_string("faas_redis_check"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_faas_main_conf_t, redis_check),
+      NULL },
+
+    { ngx_string("faas_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_faas_main_conf_t, redis_timeout),
+      NULL },
+
     { ngx_string("faas_buffer_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -133,7 +169,7 @@ ngx_module_t  ngx_http_faas_module = {
     ngx_http_faas_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_faas_exit_process,            /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -164,7 +200,18 @@ ngx_http_faas_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_faas_init_process(ngx_cycle_t *cycle)
 {
-    return ngx_http_faas_trace_init(cycle);
+    if (ngx_http_faas_trace_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_faas_redis_init_process(cycle);
+}
+
+
+static void
+ngx_http_faas_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_faas_redis_exit_process(cycle);
 }
 
 
@@ -182,6 +229,9 @@ ngx_http_faas_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     fmcf->socket_dir = { 0, NULL };
+     *     fmcf->redis = NULL;
+     *     fmcf->redis_prefix = { 0, NULL };
+     *     fmcf->redis_cache = { 0, NULL };
      */
 
     if (ngx_array_init(&fmcf->loaded, cf->pool, 4,
@@ -200,6 +250,8 @@ ngx_http_faas_create_main_conf(ngx_conf_t *cf)
 
     fmcf->keepalive = NGX_CONF_UNSET_UINT;
     fmcf->keepalive_timeout = NGX_CONF_UNSET_MSEC;
+    fmcf->redis_check = NGX_CONF_UNSET_MSEC;
+    fmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
 
     return fmcf;
 }
@@ -223,7 +275,7 @@ ngx_http_faas_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(fmcf->keepalive, 32);
     ngx_conf_init_msec_value(fmcf->keepalive_timeout, 60000);
 
-    return NGX_CONF_OK;
+    return ngx_http_faas_redis_init_conf(cf, fmcf);
 }
 
 
@@ -399,11 +451,12 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->function_name.len == 0) {
         fscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_faas_module);
 
-        if (fscf->router == NULL) {
+        if (fscf->router == NULL && fmcf->redis == NULL) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "\"faas_pass\" without a function name needs "
                           "\"faas_manifest\" in its server or in http, "
-                          "in %V:%ui", &conf->conf_file, conf->conf_line);
+                          "or \"faas_redis\", in %V:%ui",
+                          &conf->conf_file, conf->conf_line);
             return NGX_CONF_ERROR;
         }
 

@@ -14,6 +14,7 @@
 #include <faas_manifest.h>
 #include <faas_router.h>
 #include <faas_proto.h>
+#include <faas_table.h>
 
 
 /* a slot that failed is skipped for this long unless every slot failed */
@@ -23,6 +24,7 @@
 
 
 typedef struct ngx_http_faas_function_s  ngx_http_faas_function_t;
+typedef struct ngx_http_faas_table_s     ngx_http_faas_table_t;
 
 
 /* one warm worker's socket, as seen by one nginx worker process */
@@ -37,6 +39,13 @@ typedef struct {
 
     ngx_queue_t                  cache;       /* idle connections */
     ngx_queue_t                  free;        /* unused cache items */
+
+    /*
+     * a Redis table's slot: its cache items come from this pool the
+     * first time a connection is kept, so that a table of many functions
+     * costs nothing for the slots that are never used
+     */
+    ngx_pool_t                  *pool;
 } ngx_http_faas_slot_t;
 
 
@@ -49,12 +58,33 @@ typedef struct {
 
 struct ngx_http_faas_function_s {
     ngx_str_t                    name;
-    const faas_function_t       *spec;
+    ngx_str_t                    version;     /* Redis: the active one */
+    const faas_function_t       *spec;        /* manifest functions */
     const faas_manifest_t       *manifest;
 
     ngx_msec_t                   timeout;     /* 0: faas_read_timeout */
     ngx_uint_t                   nslots;
     ngx_http_faas_slot_t        *slots;
+};
+
+
+/*
+ * A routing table from Redis as one worker process serves it: built
+ * whole in its own pool, then swapped in.  The table in force holds one
+ * reference, each request that matched through it another, so that a
+ * table that was replaced lives until its last request ends.
+ */
+struct ngx_http_faas_table_s {
+    ngx_pool_t                  *pool;
+    ngx_uint_t                   refs;
+    uint64_t                     generation;
+    faas_table_t                *table;       /* the engine's, for routes */
+    faas_router_t               *router;
+    ngx_uint_t                   nfunctions;
+    ngx_http_faas_function_t    *functions;   /* as table->functions; their
+                                                 slots are made at first
+                                                 use */
+    ngx_str_t                    socket_dir;
 };
 
 
@@ -70,6 +100,15 @@ typedef struct {
     ngx_str_t                    socket_dir;
     ngx_uint_t                   keepalive;
     ngx_msec_t                   keepalive_timeout;
+
+    faas_redis_url_t            *redis;       /* NULL: no faas_redis */
+    ngx_str_t                    redis_name;  /* the URL, password hidden */
+    struct sockaddr             *redis_sockaddr;
+    socklen_t                    redis_socklen;
+    ngx_str_t                    redis_prefix;
+    ngx_str_t                    redis_cache;
+    ngx_msec_t                   redis_check;
+    ngx_msec_t                   redis_timeout;
 } ngx_http_faas_main_conf_t;
 
 
@@ -92,6 +131,7 @@ typedef struct {
 typedef struct {
     ngx_http_request_t          *request;
     ngx_http_faas_function_t    *function;
+    ngx_http_faas_table_t       *table;       /* held until the request ends */
     ngx_str_t                    route;
     ngx_str_t                    trace_id;
     faas_match_t                 match;
@@ -114,6 +154,29 @@ ngx_http_faas_function_t *ngx_http_faas_find_function(
     ngx_http_faas_main_conf_t *fmcf, ngx_str_t *name);
 ngx_int_t ngx_http_faas_init_functions(ngx_conf_t *cf,
     ngx_http_faas_main_conf_t *fmcf);
+ngx_int_t ngx_http_faas_init_slots(ngx_log_t *log, ngx_uint_t level,
+    ngx_pool_t *pool, ngx_str_t *dir, ngx_http_faas_function_t *fn);
+
+/* ngx_http_faas_table.c */
+ngx_http_faas_table_t *ngx_http_faas_table_create(ngx_cycle_t *cycle,
+    faas_table_t *t, const char *source);
+void ngx_http_faas_table_install(ngx_cycle_t *cycle,
+    ngx_http_faas_table_t *table);
+ngx_http_faas_table_t *ngx_http_faas_table_current(void);
+ngx_int_t ngx_http_faas_table_acquire(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx, ngx_http_faas_table_t *table);
+void ngx_http_faas_table_release(ngx_http_faas_table_t *table);
+void ngx_http_faas_table_exit(void);
+
+/* ngx_http_faas_redis.c */
+extern ngx_conf_post_handler_pt  ngx_http_faas_redis_prefix_post;
+
+char *ngx_http_faas_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_faas_redis_init_conf(ngx_conf_t *cf,
+    ngx_http_faas_main_conf_t *fmcf);
+ngx_int_t ngx_http_faas_redis_init_process(ngx_cycle_t *cycle);
+void ngx_http_faas_redis_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_faas_redis_reconnections(void);
 
 /* ngx_http_faas_handler.c */
 ngx_int_t ngx_http_faas_handler(ngx_http_request_t *r);
@@ -128,6 +191,9 @@ ngx_int_t ngx_http_faas_peer_init(ngx_http_request_t *r,
     ngx_http_upstream_srv_conf_t *us);
 ngx_int_t ngx_http_faas_keepalive_init(ngx_conf_t *cf,
     ngx_http_faas_main_conf_t *fmcf);
+void ngx_http_faas_keepalive_move(ngx_http_faas_slot_t *from,
+    ngx_http_faas_slot_t *to, ngx_uint_t keepalive);
+void ngx_http_faas_keepalive_drop(ngx_http_faas_slot_t *slot);
 
 /* ngx_http_faas_variables.c */
 ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);

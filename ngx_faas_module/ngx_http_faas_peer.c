@@ -26,6 +26,8 @@ static ngx_int_t ngx_http_faas_cached(ngx_peer_connection_t *pc,
 static void ngx_http_faas_keepalive_close_handler(ngx_event_t *ev);
 static void ngx_http_faas_keepalive_dummy_handler(ngx_event_t *ev);
 static void ngx_http_faas_keepalive_close(ngx_connection_t *c);
+static ngx_int_t ngx_http_faas_keepalive_items(ngx_http_faas_slot_t *slot,
+    ngx_pool_t *pool, ngx_uint_t keepalive);
 
 
 ngx_int_t
@@ -247,6 +249,16 @@ ngx_http_faas_free_peer(ngx_peer_connection_t *pc, void *data,
 
     fmcf = ngx_http_get_module_main_conf(ctx->request, ngx_http_faas_module);
 
+    if (slot->pool) {
+        if (ngx_http_faas_keepalive_items(slot, slot->pool, fmcf->keepalive)
+            != NGX_OK)
+        {
+            goto invalid;
+        }
+
+        slot->pool = NULL;
+    }
+
     if (ngx_queue_empty(&slot->free)) {
 
         if (ngx_queue_empty(&slot->cache)) {
@@ -354,33 +366,114 @@ ngx_http_faas_keepalive_close(ngx_connection_t *c)
 ngx_int_t
 ngx_http_faas_keepalive_init(ngx_conf_t *cf, ngx_http_faas_main_conf_t *fmcf)
 {
-    ngx_uint_t                  i, s, k;
-    ngx_http_faas_slot_t       *slot;
-    ngx_http_faas_cached_t     *items;
+    ngx_uint_t                  i, s;
     ngx_http_faas_function_t  **fn;
-
-    if (fmcf->keepalive == 0) {
-        return NGX_OK;
-    }
 
     fn = fmcf->functions.elts;
 
     for (i = 0; i < fmcf->functions.nelts; i++) {
         for (s = 0; s < fn[i]->nslots; s++) {
-            slot = &fn[i]->slots[s];
-
-            items = ngx_pcalloc(cf->pool,
-                                fmcf->keepalive * sizeof(ngx_http_faas_cached_t));
-            if (items == NULL) {
+            if (ngx_http_faas_keepalive_items(&fn[i]->slots[s], cf->pool,
+                                              fmcf->keepalive)
+                != NGX_OK)
+            {
                 return NGX_ERROR;
-            }
-
-            for (k = 0; k < fmcf->keepalive; k++) {
-                items[k].slot = slot;
-                ngx_queue_insert_head(&slot->free, &items[k].queue);
             }
         }
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_faas_keepalive_items(ngx_http_faas_slot_t *slot, ngx_pool_t *pool,
+    ngx_uint_t keepalive)
+{
+    ngx_uint_t               k;
+    ngx_http_faas_cached_t  *items;
+
+    if (keepalive == 0) {
+        return NGX_OK;
+    }
+
+    items = ngx_pcalloc(pool, keepalive * sizeof(ngx_http_faas_cached_t));
+    if (items == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (k = 0; k < keepalive; k++) {
+        items[k].slot = slot;
+        ngx_queue_insert_head(&slot->free, &items[k].queue);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A new Redis table that keeps a version keeps its sockets: the idle
+ * connections to them move to the new table's slots instead of being
+ * closed and opened again.
+ */
+
+void
+ngx_http_faas_keepalive_move(ngx_http_faas_slot_t *from,
+    ngx_http_faas_slot_t *to, ngx_uint_t keepalive)
+{
+    ngx_queue_t             *q, *fq;
+    ngx_http_faas_cached_t  *item, *moved;
+
+    if (ngx_queue_empty(&from->cache)) {
+        return;
+    }
+
+    if (to->pool) {
+        if (ngx_http_faas_keepalive_items(to, to->pool, keepalive)
+            != NGX_OK)
+        {
+            return;
+        }
+
+        to->pool = NULL;
+    }
+
+    /* the oldest first, each to the head: the order stays */
+
+    while (!ngx_queue_empty(&from->cache) && !ngx_queue_empty(&to->free)) {
+        q = ngx_queue_last(&from->cache);
+        ngx_queue_remove(q);
+        ngx_queue_insert_head(&from->free, q);
+
+        item = ngx_queue_data(q, ngx_http_faas_cached_t, queue);
+
+        fq = ngx_queue_head(&to->free);
+        ngx_queue_remove(fq);
+        ngx_queue_insert_head(&to->cache, fq);
+
+        moved = ngx_queue_data(fq, ngx_http_faas_cached_t, queue);
+        moved->connection = item->connection;
+        moved->connection->data = moved;
+        item->connection = NULL;
+    }
+}
+
+
+/* a table's last reference is gone: its idle connections go with it */
+
+void
+ngx_http_faas_keepalive_drop(ngx_http_faas_slot_t *slot)
+{
+    ngx_queue_t             *q;
+    ngx_http_faas_cached_t  *item;
+
+    while (!ngx_queue_empty(&slot->cache)) {
+        q = ngx_queue_head(&slot->cache);
+        ngx_queue_remove(q);
+        ngx_queue_insert_head(&slot->free, q);
+
+        item = ngx_queue_data(q, ngx_http_faas_cached_t, queue);
+        ngx_http_faas_keepalive_close(item->connection);
+        item->connection = NULL;
+    }
 }

@@ -1,7 +1,8 @@
 /*
  * Copyright (C) ngx_faas authors
  *
- * $faas_function, $faas_route and $faas_trace_id, for logs.
+ * $faas_function, $faas_version, $faas_route and $faas_trace_id, for
+ * logs.
  */
 
 
@@ -14,12 +15,17 @@
 
 static ngx_int_t ngx_http_faas_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_faas_version_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_http_faas_vars[] = {
 
     { ngx_string("faas_function"), NULL, ngx_http_faas_variable,
       offsetof(ngx_http_faas_ctx_t, function), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("faas_version"), NULL, ngx_http_faas_version_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("faas_route"), NULL, ngx_http_faas_variable,
       offsetof(ngx_http_faas_ctx_t, route), NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -76,6 +82,33 @@ ngx_http_faas_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->no_cacheable = 0;
     v->not_found = 0;
     v->data = s->data;
+
+    return NGX_OK;
+}
+
+
+/* the version of a function from Redis; a manifest's function has none */
+
+static ngx_int_t
+ngx_http_faas_version_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_faas_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    if (ctx == NULL || ctx->function == NULL
+        || ctx->function->version.len == 0)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->function->version.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ctx->function->version.data;
 
     return NGX_OK;
 }

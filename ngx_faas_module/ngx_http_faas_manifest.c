@@ -170,6 +170,11 @@ ngx_http_faas_load(ngx_conf_t *cf, ngx_http_faas_main_conf_t *fmcf,
     cln->handler = ngx_http_faas_manifest_cleanup;
     cln->data = m;
 
+    for (i = 0; i < m->nnotes; i++) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cf->log, 0, "faas: %s",
+                       m->notes[i]);
+    }
+
     l = ngx_array_push(&fmcf->loaded);
     if (l == NULL) {
         return NGX_ERROR;

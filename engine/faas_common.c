@@ -5,10 +5,25 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "faas_common.h"
+
+
+#define FAAS_ARENA_BLOCK  (64 * 1024)
+
+
+struct faas_arena_block_s {
+    faas_arena_block_t  *next;
+    size_t               size;
+    size_t               used;
+};
+
+/* the data of a block starts at this offset, suitably aligned */
+#define FAAS_ARENA_HEAD                                                      \
+    ((sizeof(faas_arena_block_t) + 15) & ~(size_t) 15)
 
 
 static const struct {
@@ -132,6 +147,202 @@ faas_methods_format(unsigned methods, char *buf, size_t size)
     }
 
     return n;
+}
+
+
+const char *
+faas_method_name(unsigned method)
+{
+    size_t  i;
+
+    for (i = 0; i < FAAS_NMETHODS; i++) {
+        if (faas_methods[i].method == method) {
+            return faas_methods[i].name;
+        }
+    }
+
+    return NULL;
+}
+
+
+void
+faas_quote(const char *s, size_t len, char *buf, size_t size)
+{
+    size_t         i, n;
+    unsigned char  c;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    n = 0;
+    buf[n++] = '"';
+
+    for (i = 0; i < len; i++) {
+
+        /* room for an escaped byte, "...", the quote and the NUL */
+
+        if (n + 4 + 3 + 2 > size || i == FAAS_QUOTE_MAX) {
+            memcpy(buf + n, "...", 3);
+            n += 3;
+            break;
+        }
+
+        c = s[i];
+
+        if (c == '"' || c == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = c;
+
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            buf[n++] = '\\';
+            buf[n++] = (c == '\n') ? 'n' : (c == '\t') ? 't' : 'r';
+
+        } else if (c < 0x20 || c == 0x7f) {
+            buf[n++] = '\\';
+            buf[n++] = 'x';
+            buf[n++] = hex[c >> 4];
+            buf[n++] = hex[c & 0xf];
+
+        } else {
+            buf[n++] = c;
+        }
+    }
+
+    buf[n++] = '"';
+    buf[n] = '\0';
+}
+
+
+size_t
+faas_quote_key(const char *s, size_t len, char *buf)
+{
+    size_t  i;
+
+    for (i = 0; i < len && i < FAAS_QUOTE_MAX; i++) {
+        buf[i] = ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+    }
+
+    if (i < len) {
+        memcpy(buf + i, "...", 3);
+        i += 3;
+    }
+
+    buf[i] = '\0';
+
+    return i;
+}
+
+
+int
+faas_name_chars(const char *s, size_t len, const char *extra)
+{
+    char    c;
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if (!((c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || (c != '\0' && strchr(extra, c) != NULL)))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+void *
+faas_arena_alloc(faas_arena_t *a, size_t size)
+{
+    size_t               bsize;
+    faas_arena_block_t  *b;
+
+    size = (size + 15) & ~(size_t) 15;
+
+    if (size == 0) {
+        size = 16;
+    }
+
+    b = a->head;
+
+    if (b && b->size - b->used >= size) {
+        b->used += size;
+        return memset((char *) b + FAAS_ARENA_HEAD + b->used - size, 0,
+                      size);
+    }
+
+    bsize = (size > FAAS_ARENA_BLOCK / 4) ? size : FAAS_ARENA_BLOCK;
+
+    if (a->max && a->total + bsize > a->max) {
+        a->over = 1;
+        return NULL;
+    }
+
+    b = malloc(FAAS_ARENA_HEAD + bsize);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    a->total += bsize;
+
+    b->size = bsize;
+    b->used = size;
+
+    /* a large block goes second, so the current one keeps serving */
+
+    if (bsize == size && a->head) {
+        b->next = a->head->next;
+        a->head->next = b;
+
+    } else {
+        b->next = a->head;
+        a->head = b;
+    }
+
+    return memset((char *) b + FAAS_ARENA_HEAD, 0, size);
+}
+
+
+char *
+faas_arena_strndup(faas_arena_t *a, const char *s, size_t len)
+{
+    char  *p;
+
+    p = faas_arena_alloc(a, len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    memcpy(p, s, len);
+    p[len] = '\0';
+
+    return p;
+}
+
+
+char *
+faas_arena_strdup(faas_arena_t *a, const char *s)
+{
+    return faas_arena_strndup(a, s, strlen(s));
+}
+
+
+void
+faas_arena_free(faas_arena_t *a)
+{
+    faas_arena_block_t  *b, *next;
+
+    for (b = a->head; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+
+    a->head = NULL;
+    a->total = 0;
+    a->over = 0;
 }
 
 

@@ -66,6 +66,54 @@ unsigned faas_method_parse(const char *name, size_t len);
 /* "GET, HEAD, POST" for an Allow header; returns the length written */
 size_t faas_methods_format(unsigned methods, char *buf, size_t size);
 
+/* FAAS_METHOD_GET -> "GET"; NULL for anything but one method's bit */
+const char *faas_method_name(unsigned method);
+
+
+/*
+ * Values in messages, as the manifest and the table readers write them.
+ * faas_quote(): in double quotes, escaped, at most FAAS_QUOTE_MAX bytes
+ * of the value then "...".  faas_quote_key(): a key for a place
+ * ("functions.KEY.handler"), unquoted, control bytes as "?", shortened
+ * the same way; it returns the length written.  Both write at most
+ * FAAS_QUOTE_SIZE bytes, the NUL included, and faas_quote() fewer when
+ * "size" is smaller.
+ */
+#define FAAS_QUOTE_MAX   40
+#define FAAS_QUOTE_SIZE  56
+
+void faas_quote(const char *s, size_t len, char *buf, size_t size);
+size_t faas_quote_key(const char *s, size_t len, char *buf);
+
+/* 1 when each of the "len" bytes is A-Z a-z 0-9 or one of "extra" */
+int faas_name_chars(const char *s, size_t len, const char *extra);
+
+
+/*
+ * An arena: zeroed, 16-byte aligned pieces from 64 KiB blocks, freed all
+ * at once, so that a reader that fails anywhere frees everything with
+ * one call.  Set "max" (bytes of blocks, 0 for no limit) before the
+ * first allocation; an allocation beyond it fails with "over" set, which
+ * tells an input too big from a malloc() failure.
+ */
+typedef struct faas_arena_block_s  faas_arena_block_t;
+
+typedef struct {
+    faas_arena_block_t  *head;
+    size_t               total;
+    size_t               max;
+    unsigned             over;
+} faas_arena_t;
+
+void *faas_arena_alloc(faas_arena_t *a, size_t size);
+
+/* NUL-terminated copies: of "len" bytes, of a string */
+char *faas_arena_strndup(faas_arena_t *a, const char *s, size_t len);
+char *faas_arena_strdup(faas_arena_t *a, const char *s);
+
+/* the arena can be used again; "max" stays */
+void faas_arena_free(faas_arena_t *a);
+
 
 /*
  * Trace ids: 32 hex digits, like nginx's $request_id, without a call

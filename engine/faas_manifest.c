@@ -22,6 +22,7 @@
 #include <yaml.h>
 
 #include "faas_manifest.h"
+#include "faas_router.h"
 
 
 #define FAAS_DEPTH_MAX         64
@@ -30,38 +31,15 @@
 #define FAAS_SCALAR_MAX        (1024 * 1024) /* after substitution */
 #define FAAS_SUBST_TOTAL_MAX   (16 * 1024 * 1024)
 #define FAAS_ARENA_MAX         (128 * 1024 * 1024)
-#define FAAS_ARENA_BLOCK       (64 * 1024)
 #define FAAS_HANDLER_MAX       1024
 #define FAAS_PATH_MAX          2048
 #define FAAS_SECONDS_MAX       86400
 #define FAAS_MEMORY_MAX        65536
 #define FAAS_CONCURRENCY_MAX   1000
-#define FAAS_QUOTE_MAX         40            /* bytes of a value quoted */
-#define FAAS_QUOTE_SIZE        56
 
 #define FAAS_Y_SCALAR          1
 #define FAAS_Y_SEQUENCE        2
 #define FAAS_Y_MAPPING         3
-
-
-typedef struct faas_block_s  faas_block_t;
-
-struct faas_block_s {
-    faas_block_t  *next;
-    size_t         size;
-    size_t         used;
-};
-
-/* the data of a block starts at this offset, suitably aligned */
-#define FAAS_BLOCK_HEAD                                                      \
-    ((sizeof(faas_block_t) + 15) & ~(size_t) 15)
-
-
-typedef struct {
-    faas_block_t  *head;
-    size_t         total;
-    unsigned       over;       /* FAAS_ARENA_MAX reached, not ENOMEM */
-} faas_arena_t;
 
 
 typedef struct faas_ynode_s  faas_ynode_t;
@@ -128,9 +106,6 @@ typedef struct {
 } faas_seen_t;
 
 
-static void *faas_alloc(faas_arena_t *a, size_t size);
-static char *faas_strndup(faas_arena_t *a, const char *s, size_t len);
-static void faas_arena_free(faas_arena_t *a);
 static int faas_nomem(faas_ctx_t *ctx, faas_arena_t *a);
 
 static int faas_yaml_read(faas_ctx_t *ctx, const char *text, size_t len,
@@ -191,7 +166,6 @@ static int faas_is_bool(faas_ynode_t *node, int *value);
 static int faas_key_is(faas_ynode_t *key, const char *name);
 static const char *faas_describe(faas_ynode_t *node, char *buf,
     size_t size);
-static void faas_quote(const char *s, size_t len, char *buf, size_t size);
 static size_t faas_path_push(faas_ctx_t *ctx, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -250,6 +224,9 @@ faas_manifest_parse(const char *file, const char *text, size_t len,
     memset(&tree, 0, sizeof(faas_arena_t));
     memset(&ctx, 0, sizeof(faas_ctx_t));
 
+    tree.max = FAAS_ARENA_MAX;
+    impl->arena.max = FAAS_ARENA_MAX;
+
     ctx.file = file;
     ctx.err = err;
     ctx.tree = &tree;
@@ -257,7 +234,7 @@ faas_manifest_parse(const char *file, const char *text, size_t len,
     ctx.getenv_fn = getenv_fn;
     ctx.getenv_data = getenv_data;
 
-    impl->manifest.file = faas_strndup(ctx.pool, file, strlen(file));
+    impl->manifest.file = faas_arena_strndup(ctx.pool, file, strlen(file));
     if (impl->manifest.file == NULL) {
         rc = faas_nomem(&ctx, ctx.pool);
         goto done;
@@ -408,8 +385,8 @@ faas_manifest_load(const char *path, faas_manifest_t **out,
         return FAAS_ERROR;
     }
 
-    m->dir = faas_strndup(&((faas_manifest_impl_t *) m)->arena, real,
-                          strlen(real));
+    m->dir = faas_arena_strndup(&((faas_manifest_impl_t *) m)->arena, real,
+                                strlen(real));
     free(real);
 
     if (m->dir == NULL) {
@@ -545,6 +522,49 @@ faas_manifests_check(faas_manifest_t *const *manifests, size_t n,
 }
 
 
+/*
+ * A route nginx would refuse (a bad pattern, two that conflict) is
+ * refused where nothing is routed too: the routes are compiled as nginx
+ * compiles a server's, each manifest alone, and thrown away.
+ */
+
+int
+faas_manifest_check_routes(const faas_manifest_t *m, faas_error_t *err)
+{
+    int                       rc;
+    size_t                    i, j;
+    faas_router_t            *router;
+    const faas_function_t    *f;
+    const faas_http_event_t  *ev;
+
+    router = faas_router_create();
+    if (router == NULL) {
+        faas_error_set(err, m->file, 0, 0, "out of memory");
+        return FAAS_ERROR;
+    }
+
+    rc = FAAS_OK;
+
+    for (i = 0; i < m->nfunctions && rc == FAAS_OK; i++) {
+        f = &m->functions[i];
+
+        for (j = 0; j < f->nevents && rc == FAAS_OK; j++) {
+            ev = &f->events[j];
+            rc = faas_router_add(router, ev->path, ev->methods, (void *) f,
+                                 m->file, ev->line, ev->column, err);
+        }
+    }
+
+    if (rc == FAAS_OK) {
+        rc = faas_router_compile(router, err);
+    }
+
+    faas_router_free(router);
+
+    return rc;
+}
+
+
 static int
 faas_seen_cmp(const void *one, const void *two)
 {
@@ -654,7 +674,7 @@ faas_yaml_read(faas_ctx_t *ctx, const char *text, size_t len,
                 break;
             }
 
-            node = faas_alloc(ctx->tree, sizeof(faas_ynode_t));
+            node = faas_arena_alloc(ctx->tree, sizeof(faas_ynode_t));
             if (node == NULL) {
                 rc = faas_nomem(ctx, ctx->tree);
                 break;
@@ -788,7 +808,7 @@ faas_yaml_scalar(faas_ctx_t *ctx, yaml_event_t *event, faas_level_t *stack,
 
     key = (parent && parent->type == FAAS_Y_MAPPING && parent->n % 2 == 0);
 
-    n = faas_alloc(ctx->tree, sizeof(faas_ynode_t));
+    n = faas_arena_alloc(ctx->tree, sizeof(faas_ynode_t));
     if (n == NULL) {
         return faas_nomem(ctx, ctx->tree);
     }
@@ -808,8 +828,8 @@ faas_yaml_scalar(faas_ctx_t *ctx, yaml_event_t *event, faas_level_t *stack,
 
     } else {
         len = event->data.scalar.length;
-        value = faas_strndup(ctx->tree, (char *) event->data.scalar.value,
-                             len);
+        value = faas_arena_strndup(ctx->tree,
+                                   (char *) event->data.scalar.value, len);
         if (value == NULL) {
             return faas_nomem(ctx, ctx->tree);
         }
@@ -1016,7 +1036,7 @@ faas_subst(faas_ctx_t *ctx, yaml_event_t *event, char **out, size_t *outlen)
     len = event->data.scalar.length;
 
     if (memchr(s, '$', len) == NULL) {
-        *out = faas_strndup(ctx->tree, s, len);
+        *out = faas_arena_strndup(ctx->tree, s, len);
         *outlen = len;
 
         return (*out == NULL) ? faas_nomem(ctx, ctx->tree) : FAAS_OK;
@@ -1035,7 +1055,7 @@ faas_subst(faas_ctx_t *ctx, yaml_event_t *event, char **out, size_t *outlen)
             && faas_subst_match(s, len, i, &end, &prefix, &word, &wlen))
         {
             if (word - prefix == 4 && memcmp(s + prefix, "env", 3) == 0) {
-                name = faas_strndup(ctx->tree, s + word, wlen);
+                name = faas_arena_strndup(ctx->tree, s + word, wlen);
                 if (name == NULL) {
                     free(res);
                     return faas_nomem(ctx, ctx->tree);
@@ -1095,7 +1115,7 @@ faas_subst(faas_ctx_t *ctx, yaml_event_t *event, char **out, size_t *outlen)
         return FAAS_ERROR;
     }
 
-    *out = faas_strndup(ctx->tree, res ? res : "", n);
+    *out = faas_arena_strndup(ctx->tree, res ? res : "", n);
     *outlen = n;
 
     free(res);
@@ -1369,8 +1389,8 @@ faas_read_functions(faas_ctx_t *ctx, faas_ynode_t *node,
                          FAAS_FUNCTIONS_MAX);
     }
 
-    m->functions = faas_alloc(ctx->pool,
-                              node->n / 2 * sizeof(faas_function_t));
+    m->functions = faas_arena_alloc(ctx->pool,
+                                    node->n / 2 * sizeof(faas_function_t));
     if (m->functions == NULL) {
         return faas_nomem(ctx, ctx->pool);
     }
@@ -1383,7 +1403,7 @@ faas_read_functions(faas_ctx_t *ctx, faas_ynode_t *node,
 
         fn = &m->functions[i];
 
-        fn->name = faas_strndup(ctx->pool, k->value, k->len);
+        fn->name = faas_arena_strndup(ctx->pool, k->value, k->len);
         if (fn->name == NULL) {
             return faas_nomem(ctx, ctx->pool);
         }
@@ -1516,8 +1536,8 @@ faas_read_function(faas_ctx_t *ctx, faas_ynode_t *node,
 defaults:
 
     if (fn->handler == NULL) {
-        fn->handler = faas_strndup(ctx->pool, "index.handler",
-                                   sizeof("index.handler") - 1);
+        fn->handler = faas_arena_strndup(ctx->pool, "index.handler",
+                                         sizeof("index.handler") - 1);
         if (fn->handler == NULL) {
             return faas_nomem(ctx, ctx->pool);
         }
@@ -1552,7 +1572,8 @@ faas_read_events(faas_ctx_t *ctx, faas_ynode_t *node, faas_function_t *fn)
         return FAAS_OK;
     }
 
-    fn->events = faas_alloc(ctx->pool, node->n * sizeof(faas_http_event_t));
+    fn->events = faas_arena_alloc(ctx->pool,
+                                  node->n * sizeof(faas_http_event_t));
     if (fn->events == NULL) {
         return faas_nomem(ctx, ctx->pool);
     }
@@ -1656,7 +1677,7 @@ faas_read_http(faas_ctx_t *ctx, faas_ynode_t *item, faas_ynode_t *value,
 catch_all:
 
     if (ev->path == NULL) {
-        ev->path = faas_strndup(ctx->pool, "/*", 2);
+        ev->path = faas_arena_strndup(ctx->pool, "/*", 2);
         if (ev->path == NULL) {
             return faas_nomem(ctx, ctx->pool);
         }
@@ -1802,7 +1823,7 @@ faas_read_env(faas_ctx_t *ctx, faas_ynode_t *node, faas_kv_t **env,
         return FAAS_OK;
     }
 
-    kv = faas_alloc(ctx->pool, node->n / 2 * sizeof(faas_kv_t));
+    kv = faas_arena_alloc(ctx->pool, node->n / 2 * sizeof(faas_kv_t));
     if (kv == NULL) {
         return faas_nomem(ctx, ctx->pool);
     }
@@ -1816,7 +1837,7 @@ faas_read_env(faas_ctx_t *ctx, faas_ynode_t *node, faas_kv_t **env,
             return faas_fail(ctx, k, "invalid variable name %s", name);
         }
 
-        kv[i].key = faas_strndup(ctx->pool, k->value, k->len);
+        kv[i].key = faas_arena_strndup(ctx->pool, k->value, k->len);
         if (kv[i].key == NULL) {
             return faas_nomem(ctx, ctx->pool);
         }
@@ -1833,7 +1854,7 @@ faas_read_env(faas_ctx_t *ctx, faas_ynode_t *node, faas_kv_t **env,
         faas_path_pop(ctx, kp);
 
         if (kv[i].value == NULL) {
-            kv[i].value = faas_strndup(ctx->pool, "", 0);
+            kv[i].value = faas_arena_strndup(ctx->pool, "", 0);
             if (kv[i].value == NULL) {
                 return faas_nomem(ctx, ctx->pool);
             }
@@ -1871,7 +1892,7 @@ faas_merge_env(faas_ctx_t *ctx, faas_ynode_t *node, faas_provider_t *prov,
                          "all functions together", FAAS_ENV_TOTAL_MAX);
     }
 
-    env = faas_alloc(ctx->pool, n * sizeof(faas_kv_t));
+    env = faas_arena_alloc(ctx->pool, n * sizeof(faas_kv_t));
     if (env == NULL) {
         return faas_nomem(ctx, ctx->pool);
     }
@@ -1923,7 +1944,7 @@ faas_read_string(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
         return faas_fail(ctx, node, "contains a NUL character");
     }
 
-    *out = faas_strndup(ctx->pool, node->value, node->len);
+    *out = faas_arena_strndup(ctx->pool, node->value, node->len);
     if (*out == NULL) {
         return faas_nomem(ctx, ctx->pool);
     }
@@ -2231,23 +2252,8 @@ faas_check_name(faas_ctx_t *ctx, faas_ynode_t *key)
 int
 faas_function_name_valid(const char *name, size_t len)
 {
-    size_t  i;
-
-    if (len == 0 || len > FAAS_FUNCTION_NAME_MAX || name[0] == '-') {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (!((name[i] >= 'a' && name[i] <= 'z')
-              || (name[i] >= 'A' && name[i] <= 'Z')
-              || (name[i] >= '0' && name[i] <= '9')
-              || name[i] == '_' || name[i] == '-'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return len > 0 && len <= FAAS_FUNCTION_NAME_MAX && name[0] != '-'
+           && faas_name_chars(name, len, "_-");
 }
 
 
@@ -2334,55 +2340,6 @@ faas_describe(faas_ynode_t *node, char *buf, size_t size)
 }
 
 
-/* a value in quotes for messages: escaped, shortened */
-
-static void
-faas_quote(const char *s, size_t len, char *buf, size_t size)
-{
-    size_t         i, n;
-    unsigned char  c;
-
-    static const char  hex[] = "0123456789abcdef";
-
-    n = 0;
-    buf[n++] = '"';
-
-    for (i = 0; i < len; i++) {
-
-        /* room for an escaped byte, "...", the quote and the NUL */
-
-        if (n + 4 + 3 + 2 > size || i == FAAS_QUOTE_MAX) {
-            memcpy(buf + n, "...", 3);
-            n += 3;
-            break;
-        }
-
-        c = s[i];
-
-        if (c == '"' || c == '\\') {
-            buf[n++] = '\\';
-            buf[n++] = c;
-
-        } else if (c == '\n' || c == '\t' || c == '\r') {
-            buf[n++] = '\\';
-            buf[n++] = (c == '\n') ? 'n' : (c == '\t') ? 't' : 'r';
-
-        } else if (c < 0x20 || c == 0x7f) {
-            buf[n++] = '\\';
-            buf[n++] = 'x';
-            buf[n++] = hex[c >> 4];
-            buf[n++] = hex[c & 0xf];
-
-        } else {
-            buf[n++] = c;
-        }
-    }
-
-    buf[n++] = '"';
-    buf[n] = '\0';
-}
-
-
 /* where a value is, "functions.hello.events[0].http", for messages */
 
 static size_t
@@ -2413,17 +2370,11 @@ faas_path_push(faas_ctx_t *ctx, const char *fmt, ...)
 static void
 faas_path_key(faas_ctx_t *ctx, const char *s, size_t len)
 {
-    size_t  i;
-    char    key[FAAS_QUOTE_SIZE];
+    char  key[FAAS_QUOTE_SIZE];
 
-    for (i = 0; i < len && i < FAAS_QUOTE_MAX; i++) {
-        key[i] = ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-    }
+    faas_quote_key(s, len, key);
 
-    key[i] = '\0';
-
-    faas_path_push(ctx, "%s%s%s", ctx->path_len ? "." : "", key,
-                   i < len ? "..." : "");
+    faas_path_push(ctx, "%s%s", ctx->path_len ? "." : "", key);
 }
 
 
@@ -2454,8 +2405,9 @@ faas_ignored(faas_ctx_t *ctx, faas_ynode_t *key, int in_path)
     }
 
     if (ctx->notes == NULL) {
-        ctx->notes = faas_alloc(ctx->pool,
-                                FAAS_MANIFEST_NOTES_MAX * sizeof(char *));
+        ctx->notes = faas_arena_alloc(ctx->pool,
+                                      FAAS_MANIFEST_NOTES_MAX
+                                      * sizeof(char *));
         if (ctx->notes == NULL) {
             return;
         }
@@ -2476,7 +2428,7 @@ faas_ignored(faas_ctx_t *ctx, faas_ynode_t *key, int in_path)
         return;
     }
 
-    note = faas_strndup(ctx->pool, buf, strlen(buf));
+    note = faas_arena_strndup(ctx->pool, buf, strlen(buf));
     if (note) {
         ctx->notes[ctx->nnotes++] = note;
     }
@@ -2497,91 +2449,6 @@ faas_fail(faas_ctx_t *ctx, faas_ynode_t *node, const char *fmt, ...)
                    ctx->path, ctx->path_len ? ": " : "", msg);
 
     return FAAS_ERROR;
-}
-
-
-/* arenas */
-
-static void *
-faas_alloc(faas_arena_t *a, size_t size)
-{
-    size_t         bsize;
-    faas_block_t  *b;
-
-    size = (size + 15) & ~(size_t) 15;
-
-    if (size == 0) {
-        size = 16;
-    }
-
-    b = a->head;
-
-    if (b && b->size - b->used >= size) {
-        b->used += size;
-        return memset((char *) b + FAAS_BLOCK_HEAD + b->used - size, 0, size);
-    }
-
-    bsize = (size > FAAS_ARENA_BLOCK / 4) ? size : FAAS_ARENA_BLOCK;
-
-    if (a->total + bsize > FAAS_ARENA_MAX) {
-        a->over = 1;
-        return NULL;
-    }
-
-    b = malloc(FAAS_BLOCK_HEAD + bsize);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    a->total += bsize;
-
-    b->size = bsize;
-    b->used = size;
-
-    /* a large block goes second, so the current one keeps serving */
-
-    if (bsize == size && a->head) {
-        b->next = a->head->next;
-        a->head->next = b;
-
-    } else {
-        b->next = a->head;
-        a->head = b;
-    }
-
-    return memset((char *) b + FAAS_BLOCK_HEAD, 0, size);
-}
-
-
-static char *
-faas_strndup(faas_arena_t *a, const char *s, size_t len)
-{
-    char  *p;
-
-    p = faas_alloc(a, len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    memcpy(p, s, len);
-    p[len] = '\0';
-
-    return p;
-}
-
-
-static void
-faas_arena_free(faas_arena_t *a)
-{
-    faas_block_t  *b, *next;
-
-    for (b = a->head; b; b = next) {
-        next = b->next;
-        free(b);
-    }
-
-    a->head = NULL;
-    a->total = 0;
 }
 
 

@@ -115,6 +115,13 @@ const faas_function_t *faas_manifest_find(faas_manifest_t *const *manifests,
 int faas_manifests_check(faas_manifest_t *const *manifests, size_t n,
     faas_error_t *err);
 
+/*
+ * For faasd and faasctl, which route nothing: FAAS_ERROR when a route of
+ * the manifest would fail nginx's configuration, with err as nginx
+ * gives it (the route's place, the route it conflicts with).
+ */
+int faas_manifest_check_routes(const faas_manifest_t *m, faas_error_t *err);
+
 
 /*
  * The rules of f.yml that Redis tables share (faas_table.c): a function

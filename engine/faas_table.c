@@ -19,9 +19,6 @@
 #include "faas_table.h"
 
 
-#define FAAS_TBLOCK_SIZE       (64 * 1024)
-#define FAAS_TQUOTE_MAX        40            /* bytes of a value quoted */
-#define FAAS_TQUOTE_SIZE       56
 #define FAAS_JDEPTH            8             /* of a path in messages */
 #define FAAS_MEMORY_MB_MAX     65536
 #define FAAS_CONCURRENCY_MAX   1000
@@ -33,35 +30,17 @@
 #define FAAS_DEFAULT_HANDLER   "index.handler"
 
 
-typedef struct faas_tblock_s  faas_tblock_t;
-
-struct faas_tblock_s {
-    faas_tblock_t  *next;
-    size_t          size;
-    size_t          used;
-};
-
-/* the data of a block starts at this offset, suitably aligned */
-#define FAAS_TBLOCK_HEAD                                                     \
-    ((sizeof(faas_tblock_t) + 15) & ~(size_t) 15)
-
-
-typedef struct {
-    faas_tblock_t  *head;
-} faas_tarena_t;
-
-
 /* what faas_table_parse() and faas_version_parse() hand out */
 
 typedef struct {
     faas_table_t    table;
-    faas_tarena_t   arena;
+    faas_arena_t    arena;
 } faas_table_impl_t;
 
 
 typedef struct {
     faas_version_t  version;
-    faas_tarena_t   arena;
+    faas_arena_t    arena;
 } faas_version_impl_t;
 
 
@@ -80,15 +59,11 @@ typedef struct {
 typedef struct {
     const char     *source;
     faas_error_t   *err;
-    faas_tarena_t  *pool;
+    faas_arena_t   *pool;
     size_t          depth;
     faas_jframe_t   frames[FAAS_JDEPTH];
 } faas_jctx_t;
 
-
-static void *faas_talloc(faas_tarena_t *a, size_t size);
-static char *faas_tstrdup(faas_tarena_t *a, const char *s);
-static void faas_tarena_free(faas_tarena_t *a);
 
 static int faas_json_read(faas_jctx_t *ctx, const char *json, size_t len,
     cJSON **root);
@@ -114,6 +89,8 @@ static int faas_read_handler(faas_jctx_t *ctx, cJSON *node, char **out);
 static int faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out);
 static int faas_read_name(faas_jctx_t *ctx, cJSON *node, int version,
     char **out);
+static int faas_copy_name(faas_jctx_t *ctx, const char *name, int version,
+    char **out);
 static int faas_read_uint(faas_jctx_t *ctx, cJSON *node, unsigned min,
     unsigned max, unsigned *out);
 static int faas_read_u64(faas_jctx_t *ctx, cJSON *node, uint64_t min,
@@ -124,14 +101,13 @@ static int faas_is_null(cJSON *node);
 
 static int faas_routes_check(const faas_table_t *table, const char *function,
     const faas_table_route_t *routes, size_t nroutes, const char *source,
-    faas_error_t *err);
+    faas_router_t **keep, faas_error_t *err);
 static int faas_routes_add(const faas_table_t *table, faas_router_t *router,
     const char *function, const faas_table_route_t *routes, size_t nroutes,
     void *data, const char *source, faas_error_t *err);
 static int faas_function_cmp(const void *one, const void *two);
 
 static const char *faas_describe(cJSON *node, char *buf, size_t size);
-static void faas_tquote(const char *s, size_t len, char *buf, size_t size);
 static size_t faas_path_key(faas_jctx_t *ctx, const char *key);
 static size_t faas_path_index(faas_jctx_t *ctx, size_t index);
 static void faas_path_pop(faas_jctx_t *ctx, size_t len);
@@ -210,12 +186,24 @@ int
 faas_table_parse(const char *source, const char *json, size_t len,
     faas_table_t **out, faas_error_t *err)
 {
+    return faas_table_parse_router(source, json, len, out, NULL, err);
+}
+
+
+int
+faas_table_parse_router(const char *source, const char *json, size_t len,
+    faas_table_t **out, faas_router_t **router, faas_error_t *err)
+{
     int                 rc;
     cJSON              *root;
     faas_jctx_t         ctx;
     faas_table_impl_t  *impl;
 
     *out = NULL;
+
+    if (router) {
+        *router = NULL;
+    }
 
     if (source == NULL) {
         source = "(table)";
@@ -245,7 +233,8 @@ faas_table_parse(const char *source, const char *json, size_t len,
     /* routes of different functions meet only in a router of them all */
 
     if (rc == FAAS_OK) {
-        rc = faas_routes_check(&impl->table, NULL, NULL, 0, source, err);
+        rc = faas_routes_check(&impl->table, NULL, NULL, 0, source, router,
+                               err);
     }
 
     if (rc != FAAS_OK) {
@@ -272,7 +261,7 @@ faas_table_free(faas_table_t *table)
 
     impl = (faas_table_impl_t *) table;
 
-    faas_tarena_free(&impl->arena);
+    faas_arena_free(&impl->arena);
     free(impl);
 }
 
@@ -401,13 +390,14 @@ faas_routes_add(const faas_table_t *table, faas_router_t *router,
 
 /*
  * A table: all its functions in one router.  A version record: its own
- * routes ("function" set).
+ * routes ("function" set).  The router is thrown away, or kept in *keep
+ * when the routes are good.
  */
 
 static int
 faas_routes_check(const faas_table_t *table, const char *function,
     const faas_table_route_t *routes, size_t nroutes, const char *source,
-    faas_error_t *err)
+    faas_router_t **keep, faas_error_t *err)
 {
     int             rc;
     faas_error_t    e;
@@ -430,6 +420,11 @@ faas_routes_check(const faas_table_t *table, const char *function,
     if (rc == FAAS_OK && faas_router_compile(router, &e) != FAAS_OK) {
         faas_error_set(err, source, 0, 0, "%s", e.msg);
         rc = FAAS_ERROR;
+    }
+
+    if (rc == FAAS_OK && keep) {
+        *keep = router;
+        return FAAS_OK;
     }
 
     faas_router_free(router);
@@ -530,7 +525,8 @@ faas_version_parse(const char *source, const char *json, size_t len,
 
     faas_path_pop(&ctx, 0);
 
-    rc = faas_routes_check(NULL, function, *routes, *nroutes, source, err);
+    rc = faas_routes_check(NULL, function, *routes, *nroutes, source, NULL,
+                           err);
 
 done:
 
@@ -566,7 +562,7 @@ faas_version_free(faas_version_t *version, faas_table_route_t *routes,
 
     impl = (faas_version_impl_t *) version;
 
-    faas_tarena_free(&impl->arena);
+    faas_arena_free(&impl->arena);
     free(impl);
 }
 
@@ -574,47 +570,16 @@ faas_version_free(faas_version_t *version, faas_table_route_t *routes,
 int
 faas_version_name_valid(const char *name, size_t len)
 {
-    size_t  i;
-
-    if (len == 0 || len > FAAS_VERSION_NAME_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (!((name[i] >= 'a' && name[i] <= 'z')
-              || (name[i] >= 'A' && name[i] <= 'Z')
-              || (name[i] >= '0' && name[i] <= '9')
-              || name[i] == '.' || name[i] == '_' || name[i] == '-'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return len > 0 && len <= FAAS_VERSION_NAME_MAX
+           && faas_name_chars(name, len, "._-");
 }
 
 
 int
 faas_redis_prefix_valid(const char *prefix, size_t len)
 {
-    size_t  i;
-
-    if (len == 0 || len > FAAS_REDIS_PREFIX_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (!((prefix[i] >= 'a' && prefix[i] <= 'z')
-              || (prefix[i] >= 'A' && prefix[i] <= 'Z')
-              || (prefix[i] >= '0' && prefix[i] <= '9')
-              || prefix[i] == '.' || prefix[i] == '_' || prefix[i] == '-'
-              || prefix[i] == ':'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return len > 0 && len <= FAAS_REDIS_PREFIX_MAX
+           && faas_name_chars(prefix, len, "._-:");
 }
 
 
@@ -625,7 +590,7 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
 {
     size_t       off, i;
     const char  *end;
-    char         near[FAAS_TQUOTE_SIZE];
+    char         near[FAAS_QUOTE_SIZE];
 
     *root = NULL;
 
@@ -666,7 +631,7 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
                 cJSON_Delete(*root);
                 *root = NULL;
 
-                faas_tquote(json + off, len - off, near, sizeof(near));
+                faas_quote(json + off, len - off, near, sizeof(near));
 
                 return faas_fail(ctx, "invalid JSON at byte %zu: unexpected "
                                  "text after the value: %s", off, near);
@@ -684,7 +649,7 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
 
     off = end - json;
 
-    faas_tquote(json + off, len - off, near, sizeof(near));
+    faas_quote(json + off, len - off, near, sizeof(near));
 
     return faas_fail(ctx, "invalid JSON at byte %zu, near %s", off, near);
 }
@@ -694,7 +659,7 @@ static int
 faas_read_table(faas_jctx_t *ctx, cJSON *root, faas_table_t *t)
 {
     cJSON  *found[2];
-    char    got[FAAS_TQUOTE_SIZE];
+    char    got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(root)) {
         return faas_fail(ctx, "expected an object at the top of the table, "
@@ -735,7 +700,7 @@ faas_read_functions(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
     size_t                  i, kp;
     cJSON                  *item;
     faas_table_function_t  *fn;
-    char                    got[FAAS_TQUOTE_SIZE];
+    char                    got[FAAS_QUOTE_SIZE];
 
     faas_path_key(ctx, "functions");
 
@@ -755,7 +720,8 @@ faas_read_functions(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
         return FAAS_OK;
     }
 
-    t->functions = faas_talloc(ctx->pool, n * sizeof(faas_table_function_t));
+    t->functions = faas_arena_alloc(ctx->pool,
+                                    n * sizeof(faas_table_function_t));
     if (t->functions == NULL) {
         return faas_nomem(ctx);
     }
@@ -764,18 +730,10 @@ faas_read_functions(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
 
     cJSON_ArrayForEach(item, node) {
 
-        if (!faas_function_name_valid(item->string, strlen(item->string))) {
-            faas_tquote(item->string, strlen(item->string), got, sizeof(got));
-            return faas_fail(ctx, "invalid function name %s: use 1 to %d of "
-                             "A-Z a-z 0-9 _ -, not starting with \"-\"",
-                             got, FAAS_FUNCTION_NAME_MAX);
-        }
-
         fn = &t->functions[i];
 
-        fn->name = faas_tstrdup(ctx->pool, item->string);
-        if (fn->name == NULL) {
-            return faas_nomem(ctx);
+        if (faas_copy_name(ctx, item->string, 0, &fn->name) != FAAS_OK) {
+            return FAAS_ERROR;
         }
 
         kp = faas_path_key(ctx, item->string);
@@ -824,7 +782,7 @@ faas_read_function(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
 {
     size_t   i, kp;
     cJSON   *found[3], *active;
-    char     got[FAAS_TQUOTE_SIZE];
+    char     got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
         return faas_fail(ctx, "expected an object, got %s",
@@ -892,7 +850,7 @@ faas_read_versions(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
     size_t           i, j, kp, vp;
     cJSON           *item, *found[FAAS_V_N];
     faas_version_t  *v;
-    char             got[FAAS_TQUOTE_SIZE];
+    char             got[FAAS_QUOTE_SIZE];
 
     kp = faas_path_key(ctx, "versions");
 
@@ -908,7 +866,7 @@ faas_read_versions(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
                          FAAS_TABLE_VERSIONS_MAX, n);
     }
 
-    fn->versions = faas_talloc(ctx->pool, n * sizeof(faas_version_t));
+    fn->versions = faas_arena_alloc(ctx->pool, n * sizeof(faas_version_t));
     if (fn->versions == NULL) {
         return faas_nomem(ctx);
     }
@@ -917,11 +875,10 @@ faas_read_versions(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
 
     cJSON_ArrayForEach(item, node) {
 
-        if (!faas_version_name_valid(item->string, strlen(item->string))) {
-            faas_tquote(item->string, strlen(item->string), got, sizeof(got));
-            return faas_fail(ctx, "invalid version name %s: use 1 to %d of "
-                             "A-Z a-z 0-9 . _ -", got,
-                             FAAS_VERSION_NAME_MAX);
+        v = &fn->versions[i];
+
+        if (faas_copy_name(ctx, item->string, 1, &v->name) != FAAS_OK) {
+            return FAAS_ERROR;
         }
 
         for (j = 0; j < i; j++) {
@@ -929,13 +886,6 @@ faas_read_versions(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
                 return faas_fail(ctx, "version \"%s\" is there twice",
                                  item->string);
             }
-        }
-
-        v = &fn->versions[i];
-
-        v->name = faas_tstrdup(ctx->pool, item->string);
-        if (v->name == NULL) {
-            return faas_nomem(ctx);
         }
 
         vp = faas_path_key(ctx, item->string);
@@ -972,7 +922,7 @@ faas_read_version(faas_jctx_t *ctx, cJSON *node, faas_version_t *v,
     int      rc;
     size_t   kp;
     cJSON   *item;
-    char     got[FAAS_TQUOTE_SIZE];
+    char     got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
         return faas_fail(ctx, "expected an object, got %s",
@@ -1045,7 +995,7 @@ faas_read_version(faas_jctx_t *ctx, cJSON *node, faas_version_t *v,
     }
 
     if (v->handler == NULL) {
-        v->handler = faas_tstrdup(ctx->pool, FAAS_DEFAULT_HANDLER);
+        v->handler = faas_arena_strdup(ctx->pool, FAAS_DEFAULT_HANDLER);
         if (v->handler == NULL) {
             return faas_nomem(ctx);
         }
@@ -1062,7 +1012,7 @@ faas_read_routes(faas_jctx_t *ctx, cJSON *node, faas_table_route_t **routes,
     int      n;
     size_t   i, kp;
     cJSON   *item;
-    char     got[FAAS_TQUOTE_SIZE];
+    char     got[FAAS_QUOTE_SIZE];
 
     *routes = NULL;
     *nroutes = 0;
@@ -1086,7 +1036,7 @@ faas_read_routes(faas_jctx_t *ctx, cJSON *node, faas_table_route_t **routes,
         return FAAS_OK;
     }
 
-    *routes = faas_talloc(ctx->pool, n * sizeof(faas_table_route_t));
+    *routes = faas_arena_alloc(ctx->pool, n * sizeof(faas_table_route_t));
     if (*routes == NULL) {
         return faas_nomem(ctx);
     }
@@ -1116,7 +1066,7 @@ faas_read_route(faas_jctx_t *ctx, cJSON *node, faas_table_route_t *route)
 {
     size_t   kp;
     cJSON   *found[2];
-    char     got[FAAS_TQUOTE_SIZE];
+    char     got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
         return faas_fail(ctx, "expected an object with \"path\" and "
@@ -1160,7 +1110,7 @@ faas_read_methods(faas_jctx_t *ctx, cJSON *node, unsigned *methods)
     size_t    i, kp;
     cJSON    *item;
     unsigned  m;
-    char      got[FAAS_TQUOTE_SIZE];
+    char      got[FAAS_QUOTE_SIZE];
 
     if (faas_is_null(node)) {
         *methods = FAAS_METHODS_ANY;
@@ -1211,7 +1161,7 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
     cJSON       *item;
     faas_kv_t   *kv;
     const char  *keys[FAAS_TABLE_ENV_MAX];
-    char         got[FAAS_TQUOTE_SIZE];
+    char         got[FAAS_QUOTE_SIZE];
 
     if (faas_is_null(node)) {
         return FAAS_OK;
@@ -1232,7 +1182,7 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
         return FAAS_OK;
     }
 
-    kv = faas_talloc(ctx->pool, n * sizeof(faas_kv_t));
+    kv = faas_arena_alloc(ctx->pool, n * sizeof(faas_kv_t));
     if (kv == NULL) {
         return faas_nomem(ctx);
     }
@@ -1242,11 +1192,11 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
     cJSON_ArrayForEach(item, node) {
 
         if (item->string[0] == '\0' || strchr(item->string, '=') != NULL) {
-            faas_tquote(item->string, strlen(item->string), got, sizeof(got));
+            faas_quote(item->string, strlen(item->string), got, sizeof(got));
             return faas_fail(ctx, "invalid variable name %s", got);
         }
 
-        kv[i].key = faas_tstrdup(ctx->pool, item->string);
+        kv[i].key = faas_arena_strdup(ctx->pool, item->string);
         if (kv[i].key == NULL) {
             return faas_nomem(ctx);
         }
@@ -1258,7 +1208,7 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
                              faas_describe(item, got, sizeof(got)));
         }
 
-        kv[i].value = faas_tstrdup(ctx->pool, item->valuestring);
+        kv[i].value = faas_arena_strdup(ctx->pool, item->valuestring);
         if (kv[i].value == NULL) {
             return faas_nomem(ctx);
         }
@@ -1278,7 +1228,7 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
 
     for (i = 1; i < (size_t) n; i++) {
         if (strcmp(keys[i - 1], keys[i]) == 0) {
-            faas_tquote(keys[i], strlen(keys[i]), got, sizeof(got));
+            faas_quote(keys[i], strlen(keys[i]), got, sizeof(got));
             return faas_fail(ctx, "variable %s is there twice", got);
         }
     }
@@ -1302,7 +1252,7 @@ faas_read_dir(faas_jctx_t *ctx, cJSON *node, char **out)
 {
     size_t       i, len, seg;
     const char  *s;
-    char         got[FAAS_TQUOTE_SIZE];
+    char         got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsString(node)) {
         return faas_fail(ctx, "expected an absolute path, got %s",
@@ -1312,7 +1262,7 @@ faas_read_dir(faas_jctx_t *ctx, cJSON *node, char **out)
     s = node->valuestring;
     len = strlen(s);
 
-    faas_tquote(s, len, got, sizeof(got));
+    faas_quote(s, len, got, sizeof(got));
 
     if (len > FAAS_TABLE_DIR_MAX) {
         return faas_fail(ctx, "longer than %d bytes", FAAS_TABLE_DIR_MAX);
@@ -1340,7 +1290,7 @@ faas_read_dir(faas_jctx_t *ctx, cJSON *node, char **out)
         }
     }
 
-    *out = faas_tstrdup(ctx->pool, s);
+    *out = faas_arena_strdup(ctx->pool, s);
 
     return (*out == NULL) ? faas_nomem(ctx) : FAAS_OK;
 }
@@ -1373,7 +1323,7 @@ faas_read_handler(faas_jctx_t *ctx, cJSON *node, char **out)
 static int
 faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out)
 {
-    char  got[FAAS_TQUOTE_SIZE];
+    char  got[FAAS_QUOTE_SIZE];
 
     if (faas_is_null(node)) {
         *out = NULL;
@@ -1385,7 +1335,7 @@ faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out)
                          faas_describe(node, got, sizeof(got)));
     }
 
-    *out = faas_tstrdup(ctx->pool, node->valuestring);
+    *out = faas_arena_strdup(ctx->pool, node->valuestring);
 
     return (*out == NULL) ? faas_nomem(ctx) : FAAS_OK;
 }
@@ -1394,30 +1344,41 @@ faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out)
 static int
 faas_read_name(faas_jctx_t *ctx, cJSON *node, int version, char **out)
 {
-    size_t  len;
-    char    got[FAAS_TQUOTE_SIZE];
+    char  got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsString(node)) {
         return faas_fail(ctx, "expected a name, got %s",
                          faas_describe(node, got, sizeof(got)));
     }
 
-    len = strlen(node->valuestring);
+    return faas_copy_name(ctx, node->valuestring, version, out);
+}
 
-    if (version && !faas_version_name_valid(node->valuestring, len)) {
-        faas_tquote(node->valuestring, len, got, sizeof(got));
+
+/* a function's or a version's name, a key or a value */
+
+static int
+faas_copy_name(faas_jctx_t *ctx, const char *name, int version, char **out)
+{
+    size_t  len;
+    char    got[FAAS_QUOTE_SIZE];
+
+    len = strlen(name);
+
+    if (version && !faas_version_name_valid(name, len)) {
+        faas_quote(name, len, got, sizeof(got));
         return faas_fail(ctx, "invalid version name %s: use 1 to %d of "
                          "A-Z a-z 0-9 . _ -", got, FAAS_VERSION_NAME_MAX);
     }
 
-    if (!version && !faas_function_name_valid(node->valuestring, len)) {
-        faas_tquote(node->valuestring, len, got, sizeof(got));
+    if (!version && !faas_function_name_valid(name, len)) {
+        faas_quote(name, len, got, sizeof(got));
         return faas_fail(ctx, "invalid function name %s: use 1 to %d of "
                          "A-Z a-z 0-9 _ -, not starting with \"-\"", got,
                          FAAS_FUNCTION_NAME_MAX);
     }
 
-    *out = faas_tstrdup(ctx->pool, node->valuestring);
+    *out = faas_arena_strndup(ctx->pool, name, len);
 
     return (*out == NULL) ? faas_nomem(ctx) : FAAS_OK;
 }
@@ -1456,7 +1417,7 @@ faas_read_u64(faas_jctx_t *ctx, cJSON *node, uint64_t min, uint64_t max,
     uint64_t *out)
 {
     double  d;
-    char    got[FAAS_TQUOTE_SIZE];
+    char    got[FAAS_QUOTE_SIZE];
 
     *out = 0;
 
@@ -1550,7 +1511,7 @@ faas_describe(cJSON *node, char *buf, size_t size)
     }
 
     if (cJSON_IsString(node)) {
-        faas_tquote(node->valuestring, strlen(node->valuestring), buf, size);
+        faas_quote(node->valuestring, strlen(node->valuestring), buf, size);
         return buf;
     }
 
@@ -1570,55 +1531,6 @@ faas_describe(cJSON *node, char *buf, size_t size)
     }
 
     return "a value";
-}
-
-
-/* a value in quotes for messages: escaped, shortened */
-
-static void
-faas_tquote(const char *s, size_t len, char *buf, size_t size)
-{
-    size_t         i, n;
-    unsigned char  c;
-
-    static const char  hex[] = "0123456789abcdef";
-
-    n = 0;
-    buf[n++] = '"';
-
-    for (i = 0; i < len; i++) {
-
-        /* room for an escaped byte, "...", the quote and the NUL */
-
-        if (n + 4 + 3 + 2 > size || i == FAAS_TQUOTE_MAX) {
-            memcpy(buf + n, "...", 3);
-            n += 3;
-            break;
-        }
-
-        c = s[i];
-
-        if (c == '"' || c == '\\') {
-            buf[n++] = '\\';
-            buf[n++] = c;
-
-        } else if (c == '\n' || c == '\t' || c == '\r') {
-            buf[n++] = '\\';
-            buf[n++] = (c == '\n') ? 'n' : (c == '\t') ? 't' : 'r';
-
-        } else if (c < 0x20 || c == 0x7f) {
-            buf[n++] = '\\';
-            buf[n++] = 'x';
-            buf[n++] = hex[c >> 4];
-            buf[n++] = hex[c & 0xf];
-
-        } else {
-            buf[n++] = c;
-        }
-    }
-
-    buf[n++] = '"';
-    buf[n] = '\0';
 }
 
 
@@ -1662,16 +1574,15 @@ faas_path_pop(faas_jctx_t *ctx, size_t depth)
 }
 
 
-/* "functions.hello.routes[2]: msg"; keys shortened, control bytes "?" */
+/* "functions.hello.routes[2]: msg" */
 
 static int
 faas_fail(faas_jctx_t *ctx, const char *fmt, ...)
 {
-    size_t          i, j, n;
+    size_t          i, n;
     va_list         args;
-    const char     *k;
     faas_jframe_t  *f;
-    char            path[FAAS_JDEPTH * (FAAS_TQUOTE_MAX + 8)], msg[256];
+    char            path[FAAS_JDEPTH * (FAAS_QUOTE_MAX + 8)], msg[256];
 
     n = 0;
 
@@ -1687,17 +1598,8 @@ faas_fail(faas_jctx_t *ctx, const char *fmt, ...)
             path[n++] = '.';
         }
 
-        k = f->key;
-
-        for (j = 0; k[j] && j < FAAS_TQUOTE_MAX; j++) {
-            path[n++] = ((unsigned char) k[j] < 0x20 || k[j] == 0x7f)
-                        ? '?' : k[j];
-        }
-
-        if (k[j]) {
-            memcpy(path + n, "...", 3);
-            n += 3;
-        }
+        n += faas_quote_key(f->key, strnlen(f->key, FAAS_QUOTE_MAX + 1),
+                            path + n);
     }
 
     path[n] = '\0';
@@ -1881,21 +1783,9 @@ faas_json_version(cJSON *o, const faas_version_t *v)
 static cJSON *
 faas_json_routes(const faas_table_route_t *routes, size_t nroutes)
 {
-    size_t    i, j;
+    size_t    i;
     cJSON    *array, *o, *methods, *m;
-
-    static const struct {
-        unsigned     bit;
-        const char  *name;
-    } names[] = {
-        { FAAS_METHOD_GET,     "GET" },
-        { FAAS_METHOD_HEAD,    "HEAD" },
-        { FAAS_METHOD_POST,    "POST" },
-        { FAAS_METHOD_PUT,     "PUT" },
-        { FAAS_METHOD_DELETE,  "DELETE" },
-        { FAAS_METHOD_PATCH,   "PATCH" },
-        { FAAS_METHOD_OPTIONS, "OPTIONS" },
-    };
+    unsigned  bit;
 
     array = cJSON_CreateArray();
     if (array == NULL) {
@@ -1919,12 +1809,12 @@ faas_json_routes(const faas_table_route_t *routes, size_t nroutes)
             goto failed;
         }
 
-        for (j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
-            if (!(routes[i].methods & names[j].bit)) {
+        for (bit = FAAS_METHOD_GET; bit <= FAAS_METHOD_OPTIONS; bit <<= 1) {
+            if (!(routes[i].methods & bit)) {
                 continue;
             }
 
-            m = cJSON_CreateStringReference(names[j].name);
+            m = cJSON_CreateStringReference(faas_method_name(bit));
             if (m == NULL) {
                 goto failed;
             }
@@ -2662,82 +2552,4 @@ faas_url_hex(char c)
     }
 
     return -1;
-}
-
-
-/* arenas */
-
-static void *
-faas_talloc(faas_tarena_t *a, size_t size)
-{
-    size_t          bsize;
-    faas_tblock_t  *b;
-
-    size = (size + 15) & ~(size_t) 15;
-
-    if (size == 0) {
-        size = 16;
-    }
-
-    b = a->head;
-
-    if (b && b->size - b->used >= size) {
-        b->used += size;
-        return memset((char *) b + FAAS_TBLOCK_HEAD + b->used - size, 0,
-                      size);
-    }
-
-    bsize = (size > FAAS_TBLOCK_SIZE / 4) ? size : FAAS_TBLOCK_SIZE;
-
-    b = malloc(FAAS_TBLOCK_HEAD + bsize);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    b->size = bsize;
-    b->used = size;
-
-    /* a big block goes behind the head, so the head keeps its room */
-
-    if (a->head && bsize != FAAS_TBLOCK_SIZE) {
-        b->next = a->head->next;
-        a->head->next = b;
-
-    } else {
-        b->next = a->head;
-        a->head = b;
-    }
-
-    return memset((char *) b + FAAS_TBLOCK_HEAD, 0, size);
-}
-
-
-static char *
-faas_tstrdup(faas_tarena_t *a, const char *s)
-{
-    char    *p;
-    size_t   len;
-
-    len = strlen(s);
-
-    p = faas_talloc(a, len + 1);
-    if (p != NULL) {
-        memcpy(p, s, len + 1);
-    }
-
-    return p;
-}
-
-
-static void
-faas_tarena_free(faas_tarena_t *a)
-{
-    faas_tblock_t  *b, *next;
-
-    for (b = a->head; b; b = next) {
-        next = b->next;
-        free(b);
-    }
-
-    a->head = NULL;
 }

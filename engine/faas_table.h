@@ -85,6 +85,19 @@ int faas_table_parse(const char *source, const char *json, size_t len,
     faas_table_t **out, faas_error_t *err);
 
 /*
+ * The same, for a gateway: the router the routes were checked with is
+ * handed back rather than thrown away, so that a table is routed with
+ * one build.  It is compiled and holds what faas_table_add_routes()
+ * would add: each route's data is its faas_table_function_t.  The
+ * caller frees it with faas_router_free(), before the table, which it
+ * borrows names from.  "router" may be NULL (faas_table_parse()); on
+ * failure *router is NULL.
+ */
+int faas_table_parse_router(const char *source, const char *json,
+    size_t len, faas_table_t **out, faas_router_t **router,
+    faas_error_t *err);
+
+/*
  * The JSON of a table, compact, malloc()ed (free() it); NULL when out of
  * memory.  It takes tables made in memory too (faasctl's): functions are
  * written in their order, NULL strings and 0 numbers are left out, and

@@ -484,21 +484,19 @@ faasctl_monotonic_ms(void)
 const char *
 faasctl_methods(unsigned methods, char *buf, size_t size)
 {
-    size_t              i, len, n;
-    static const char  *names[] = {
-        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"
-    };
+    size_t    len, n;
+    unsigned  bit;
 
     len = 0;
     buf[0] = '\0';
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!(methods & (1u << i))) {
+    for (bit = FAAS_METHOD_GET; bit <= FAAS_METHOD_OPTIONS; bit <<= 1) {
+        if (!(methods & bit)) {
             continue;
         }
 
         n = snprintf(buf + len, size - len, "%s%s", len ? "," : "",
-                     names[i]);
+                     faas_method_name(bit));
         if (n >= size - len) {
             break;
         }

@@ -9,6 +9,7 @@
 #define FAASCTL_H_INCLUDED
 
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,9 +82,12 @@ int faasctl_json_print(void *json);
 /* faasctl_redis.c */
 int faasctl_connect(faasctl_t *ctl);
 void faasctl_disconnect(faasctl_t *ctl);
-redisReply *faasctl_command(faasctl_t *ctl, const char *what,
+redisReply *faasctl_command(faasctl_t *ctl, const char *key,
     const char *fmt, ...);
+redisReply *faasctl_vcommand(faasctl_t *ctl, const char *key,
+    const char *fmt, va_list args);
 void faasctl_redis_error(faasctl_t *ctl, const char *what);
+int faasctl_prefix_error(faasctl_t *ctl);
 int faasctl_generation(faasctl_t *ctl, uint64_t *generation);
 int faasctl_table_read(faasctl_t *ctl, int watch, uint64_t *generation,
     faas_table_t **table);

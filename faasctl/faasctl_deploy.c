@@ -157,15 +157,12 @@ done:
 static int
 faasctl_deploy_load(faasctl_deploy_t *d, const char *dir)
 {
-    int                       rc;
-    char                      path[PATH_MAX];
-    size_t                    i, j, len;
-    faas_error_t              err;
-    faas_router_t            *router;
-    faasctl_fn_t             *fn;
-    faas_manifest_t          *m;
-    const faas_function_t    *f;
-    const faas_http_event_t  *ev;
+    char                    path[PATH_MAX];
+    size_t                  i, j, len;
+    faas_error_t            err;
+    faasctl_fn_t           *fn;
+    faas_manifest_t        *m;
+    const faas_function_t  *f;
 
     len = strlen(dir);
 
@@ -207,31 +204,7 @@ faasctl_deploy_load(faasctl_deploy_t *d, const char *dir)
         }
     }
 
-    router = faas_router_create();
-    if (router == NULL) {
-        faasctl_error("out of memory");
-        return FAAS_ERROR;
-    }
-
-    rc = FAAS_OK;
-
-    for (i = 0; i < m->nfunctions && rc == FAAS_OK; i++) {
-        f = &m->functions[i];
-
-        for (j = 0; j < f->nevents && rc == FAAS_OK; j++) {
-            ev = &f->events[j];
-            rc = faas_router_add(router, ev->path, ev->methods, (void *) f,
-                                 m->file, ev->line, ev->column, &err);
-        }
-    }
-
-    if (rc == FAAS_OK) {
-        rc = faas_router_compile(router, &err);
-    }
-
-    faas_router_free(router);
-
-    if (rc != FAAS_OK) {
+    if (faas_manifest_check_routes(m, &err) != FAAS_OK) {
         faasctl_error_engine(&err);
         return FAAS_ERROR;
     }
@@ -295,7 +268,6 @@ faasctl_deploy_check(faasctl_t *ctl, faasctl_deploy_t *d)
 {
     int              rc;
     char            *json, key[FAAS_KEY_MAX], source[FAAS_KEY_MAX + 32];
-    char             what[FAAS_KEY_MAX + 8];
     size_t           i;
     uint64_t         g, seq;
     redisReply      *r;
@@ -308,13 +280,10 @@ faasctl_deploy_check(faasctl_t *ctl, faasctl_deploy_t *d)
         fn = &d->fns[i];
 
         if (faas_key_seq(key, sizeof(key), ctl->prefix, fn->mf->name) == 0) {
-            faasctl_error("prefix \"%s\" too long", ctl->prefix);
-            return FAAS_ERROR;
+            return faasctl_prefix_error(ctl);
         }
 
-        snprintf(what, sizeof(what), "GET %s", key);
-
-        r = faasctl_command(ctl, what, "GET %s", key);
+        r = faasctl_command(ctl, key, "GET %s", key);
         if (r == NULL) {
             return FAAS_ERROR;
         }
@@ -336,9 +305,8 @@ faasctl_deploy_check(faasctl_t *ctl, faasctl_deploy_t *d)
     }
 
     if (faas_key_table(key, sizeof(key), ctl->prefix, g + 1) == 0) {
-        faasctl_error("prefix \"%s\" too long", ctl->prefix);
         faas_table_free(cur);
-        return FAAS_ERROR;
+        return faasctl_prefix_error(ctl);
     }
 
     if (faasctl_view_init(&next, cur, g + 1) != FAAS_OK) {
@@ -401,7 +369,7 @@ faasctl_deploy_version(faasctl_t *ctl, faasctl_fn_t *fn, const char *real,
     int              rc;
     char            *json;
     char             seq[FAAS_KEY_MAX], key[FAAS_KEY_MAX];
-    char             versions[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 8];
+    char             versions[FAAS_KEY_MAX];
     unsigned         try;
     uint64_t         now;
     redisReply      *r;
@@ -413,8 +381,7 @@ faasctl_deploy_version(faasctl_t *ctl, faasctl_fn_t *fn, const char *real,
         || faas_key_versions(versions, sizeof(versions), ctl->prefix, name)
            == 0)
     {
-        faasctl_error("prefix \"%s\" too long", ctl->prefix);
-        return FAAS_ERROR;
+        return faasctl_prefix_error(ctl);
     }
 
     if (faasctl_store_copy(real, name, src, src, &fn->tmp) != FAAS_OK) {
@@ -423,9 +390,7 @@ faasctl_deploy_version(faasctl_t *ctl, faasctl_fn_t *fn, const char *real,
 
     for (try = 0; try < FAASCTL_VERSION_TRIES; try++) {
 
-        snprintf(what, sizeof(what), "INCR %s", seq);
-
-        r = faasctl_command(ctl, what, "INCR %s", seq);
+        r = faasctl_command(ctl, seq, "INCR %s", seq);
         if (r == NULL) {
             return FAAS_ERROR;
         }
@@ -442,13 +407,10 @@ faasctl_deploy_version(faasctl_t *ctl, faasctl_fn_t *fn, const char *real,
         if (faas_key_version(key, sizeof(key), ctl->prefix, name, fn->name)
             == 0)
         {
-            faasctl_error("prefix \"%s\" too long", ctl->prefix);
-            return FAAS_ERROR;
+            return faasctl_prefix_error(ctl);
         }
 
-        snprintf(what, sizeof(what), "EXISTS %s", key);
-
-        r = faasctl_command(ctl, what, "EXISTS %s", key);
+        r = faasctl_command(ctl, key, "EXISTS %s", key);
         if (r == NULL) {
             return FAAS_ERROR;
         }
@@ -491,9 +453,7 @@ faasctl_deploy_version(faasctl_t *ctl, faasctl_fn_t *fn, const char *real,
         return FAAS_ERROR;
     }
 
-    snprintf(what, sizeof(what), "SET %s", key);
-
-    r = faasctl_command(ctl, what, "SET %s %s", key, json);
+    r = faasctl_command(ctl, key, "SET %s %s", key, json);
     free(json);
 
     if (r == NULL) {
@@ -502,10 +462,8 @@ faasctl_deploy_version(faasctl_t *ctl, faasctl_fn_t *fn, const char *real,
 
     freeReplyObject(r);
 
-    snprintf(what, sizeof(what), "ZADD %s", versions);
-
-    r = faasctl_command(ctl, what, "ZADD %s %" PRIu64 " %s", versions, now,
-                        fn->name);
+    r = faasctl_command(ctl, versions, "ZADD %s %" PRIu64 " %s", versions,
+                        now, fn->name);
     if (r == NULL) {
         return FAAS_ERROR;
     }
@@ -626,7 +584,7 @@ static int
 faasctl_deploy_wait(faasctl_t *ctl, faasctl_deploy_t *d)
 {
     int              ready;
-    char             key[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 8];
+    char             key[FAAS_KEY_MAX];
     size_t           i;
     uint64_t         deadline;
     redisReply      *r;
@@ -650,13 +608,10 @@ faasctl_deploy_wait(faasctl_t *ctl, faasctl_deploy_t *d)
                                    fn->mf->name, fn->name)
                 == 0)
             {
-                faasctl_error("prefix \"%s\" too long", ctl->prefix);
-                return FAAS_ERROR;
+                return faasctl_prefix_error(ctl);
             }
 
-            snprintf(what, sizeof(what), "ZCOUNT %s", key);
-
-            r = faasctl_command(ctl, what, "ZCOUNT %s %" PRIu64 " +inf", key,
+            r = faasctl_command(ctl, key, "ZCOUNT %s %" PRIu64 " +inf", key,
                                 faasctl_now_ms());
             if (r == NULL) {
                 return FAAS_ERROR;

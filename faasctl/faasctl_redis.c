@@ -21,6 +21,8 @@
 
 
 static int faasctl_auth(faasctl_t *ctl);
+static redisReply *faasctl_reply(faasctl_t *ctl, redisReply *r,
+    const char *what);
 static int faasctl_parse_u64(const char *s, size_t len, uint64_t *v);
 static int faasctl_exec_check(faasctl_t *ctl, redisReply *r,
     const char *what);
@@ -78,7 +80,7 @@ faasctl_connect(faasctl_t *ctl)
     }
 
     if (ctl->redis.db) {
-        r = faasctl_command(ctl, "SELECT", "SELECT %u", ctl->redis.db);
+        r = faasctl_command(ctl, NULL, "SELECT %u", ctl->redis.db);
         if (r == NULL) {
             faasctl_disconnect(ctl);
             return FAAS_ERROR;
@@ -160,24 +162,51 @@ faasctl_redis_error(faasctl_t *ctl, const char *what)
 
 /*
  * Sends one command and returns its reply, or NULL with the error
- * printed: "what" (the command and its key) names it.  Error replies are
- * errors.
+ * printed, named by the command and "key" (NULL: the command alone).
+ * Error replies are errors.
  */
 
 redisReply *
-faasctl_command(faasctl_t *ctl, const char *what, const char *fmt, ...)
+faasctl_command(faasctl_t *ctl, const char *key, const char *fmt, ...)
 {
     va_list      args;
     redisReply  *r;
+
+    va_start(args, fmt);
+    r = faasctl_vcommand(ctl, key, fmt, args);
+    va_end(args);
+
+    return r;
+}
+
+
+redisReply *
+faasctl_vcommand(faasctl_t *ctl, const char *key, const char *fmt,
+    va_list args)
+{
+    char         what[FAAS_KEY_MAX + 32];
+    redisReply  *r;
+
+    /* "GET faas:table:7": the format's first word, then the key */
+
+    snprintf(what, sizeof(what), "%.*s%s%s", (int) strcspn(fmt, " "), fmt,
+             key ? " " : "", key ? key : "");
 
     if (ctl->ctx == NULL && faasctl_connect(ctl) != FAAS_OK) {
         return NULL;
     }
 
-    va_start(args, fmt);
     r = redisvCommand(ctl->ctx, fmt, args);
-    va_end(args);
 
+    return faasctl_reply(ctl, r, what);
+}
+
+
+/* NULL, with the error printed, for no reply or an error reply */
+
+static redisReply *
+faasctl_reply(faasctl_t *ctl, redisReply *r, const char *what)
+{
     if (r == NULL) {
         faasctl_redis_error(ctl, what);
         return NULL;
@@ -191,6 +220,15 @@ faasctl_command(faasctl_t *ctl, const char *what, const char *fmt, ...)
     }
 
     return r;
+}
+
+
+int
+faasctl_prefix_error(faasctl_t *ctl)
+{
+    faasctl_error("prefix \"%s\" too long", ctl->prefix);
+
+    return FAAS_ERROR;
 }
 
 
@@ -229,17 +267,14 @@ faasctl_parse_u64(const char *s, size_t len, uint64_t *v)
 int
 faasctl_generation(faasctl_t *ctl, uint64_t *generation)
 {
-    char         key[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 8];
+    char         key[FAAS_KEY_MAX];
     redisReply  *r;
 
     if (faas_key_generation(key, sizeof(key), ctl->prefix) == 0) {
-        faasctl_error("prefix \"%s\" too long", ctl->prefix);
-        return FAAS_ERROR;
+        return faasctl_prefix_error(ctl);
     }
 
-    snprintf(what, sizeof(what), "GET %s", key);
-
-    r = faasctl_command(ctl, what, "GET %s", key);
+    r = faasctl_command(ctl, key, "GET %s", key);
     if (r == NULL) {
         return FAAS_ERROR;
     }
@@ -282,7 +317,7 @@ faasctl_table_read(faasctl_t *ctl, int watch, uint64_t *generation,
     faas_table_t **table)
 {
     int            rc;
-    char           key[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 8];
+    char           key[FAAS_KEY_MAX];
     redisReply    *r;
     faas_error_t   err;
 
@@ -290,13 +325,10 @@ faasctl_table_read(faasctl_t *ctl, int watch, uint64_t *generation,
 
     if (watch) {
         if (faas_key_generation(key, sizeof(key), ctl->prefix) == 0) {
-            faasctl_error("prefix \"%s\" too long", ctl->prefix);
-            return FAAS_ERROR;
+            return faasctl_prefix_error(ctl);
         }
 
-        snprintf(what, sizeof(what), "WATCH %s", key);
-
-        r = faasctl_command(ctl, what, "WATCH %s", key);
+        r = faasctl_command(ctl, key, "WATCH %s", key);
         if (r == NULL) {
             return FAAS_ERROR;
         }
@@ -313,13 +345,10 @@ faasctl_table_read(faasctl_t *ctl, int watch, uint64_t *generation,
     }
 
     if (faas_key_table(key, sizeof(key), ctl->prefix, *generation) == 0) {
-        faasctl_error("prefix \"%s\" too long", ctl->prefix);
-        return FAAS_ERROR;
+        return faasctl_prefix_error(ctl);
     }
 
-    snprintf(what, sizeof(what), "GET %s", key);
-
-    r = faasctl_command(ctl, what, "GET %s", key);
+    r = faasctl_command(ctl, key, "GET %s", key);
     if (r == NULL) {
         return FAAS_ERROR;
     }
@@ -373,8 +402,7 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
     if (faas_key_generation(gkey, sizeof(gkey), ctl->prefix) == 0
         || faas_key_events(ekey, sizeof(ekey), ctl->prefix) == 0)
     {
-        faasctl_error("prefix \"%s\" too long", ctl->prefix);
-        return FAAS_ERROR;
+        return faasctl_prefix_error(ctl);
     }
 
     for (try = 0; try < FAASCTL_TRIES; try++) {
@@ -399,10 +427,9 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
         if (faas_key_table(tkey, sizeof(tkey), ctl->prefix, g + 1) == 0
             || faas_key_table(okey, sizeof(okey), ctl->prefix, g) == 0)
         {
-            faasctl_error("prefix \"%s\" too long", ctl->prefix);
             faas_table_free(cur);
             faasctl_unwatch(ctl);
-            return FAAS_ERROR;
+            return faasctl_prefix_error(ctl);
         }
 
         if (faasctl_view_init(&next, cur, g + 1) != FAAS_OK) {
@@ -445,7 +472,7 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
 
         faas_table_free(check);
 
-        r = faasctl_command(ctl, "MULTI", "MULTI");
+        r = faasctl_command(ctl, NULL, "MULTI");
         if (r == NULL) {
             free(json);
             faasctl_unwatch(ctl);
@@ -544,14 +571,11 @@ faasctl_exec_check(faasctl_t *ctl, redisReply *r, const char *what)
 
     if (r == NULL) {
         if (redisGetReply(ctl->ctx, (void **) &r) != REDIS_OK) {
-            faasctl_redis_error(ctl, what);
-            return FAAS_ERROR;
+            r = NULL;
         }
 
-        if (r->type == REDIS_REPLY_ERROR) {
-            faasctl_error("%s: %s: %.*s", ctl->redis.safe, what,
-                          (int) r->len, r->str);
-            freeReplyObject(r);
+        r = faasctl_reply(ctl, r, what);
+        if (r == NULL) {
             return FAAS_ERROR;
         }
 
@@ -559,10 +583,7 @@ faasctl_exec_check(faasctl_t *ctl, redisReply *r, const char *what)
         return FAAS_OK;
     }
 
-    if (r->type == REDIS_REPLY_ERROR) {
-        faasctl_error("%s: %s: %.*s", ctl->redis.safe, what, (int) r->len,
-                      r->str);
-        freeReplyObject(r);
+    if (faasctl_reply(ctl, r, what) == NULL) {
         return FAAS_ERROR;
     }
 

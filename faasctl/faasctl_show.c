@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,10 @@ static int faasctl_show_version(faasctl_t *ctl, const char *function,
     const faas_version_t *v, int active, cJSON *versions);
 static int faasctl_show_history(faasctl_t *ctl, const char *function,
     cJSON *history);
+static redisReply *faasctl_zrange(faasctl_t *ctl, const char *key,
+    const char *fmt, ...);
+static int faasctl_json_pair(cJSON *list, const char *name,
+    const char *member, const char *score_name, double score);
 static void faasctl_time(uint64_t ms, char *buf, size_t size);
 
 
@@ -406,10 +411,9 @@ faasctl_show_version(faasctl_t *ctl, const char *function,
     const faas_version_t *v, int active, cJSON *versions)
 {
     int                  rc;
-    char                 key[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 16];
-    char                 record[320];
+    char                 key[FAAS_KEY_MAX], record[320];
     size_t               i, nroutes;
-    cJSON               *item, *eps, *ep;
+    cJSON               *item, *eps;
     uint64_t             now;
     long long            score;
     redisReply          *r, *m, *s;
@@ -420,13 +424,10 @@ faasctl_show_version(faasctl_t *ctl, const char *function,
     if (faas_key_version(key, sizeof(key), ctl->prefix, function, v->name)
         == 0)
     {
-        faasctl_error("prefix \"%s\" too long", ctl->prefix);
-        return FAAS_ERROR;
+        return faasctl_prefix_error(ctl);
     }
 
-    snprintf(what, sizeof(what), "GET %s", key);
-
-    r = faasctl_command(ctl, what, "GET %s", key);
+    r = faasctl_command(ctl, key, "GET %s", key);
     if (r == NULL) {
         return FAAS_ERROR;
     }
@@ -512,23 +513,14 @@ faasctl_show_version(faasctl_t *ctl, const char *function,
     if (faas_key_endpoints(key, sizeof(key), ctl->prefix, function, v->name)
         == 0)
     {
-        faasctl_error("prefix \"%s\" too long", ctl->prefix);
-        return FAAS_ERROR;
+        return faasctl_prefix_error(ctl);
     }
 
     now = faasctl_now_ms();
 
-    snprintf(what, sizeof(what), "ZRANGEBYSCORE %s", key);
-
-    r = faasctl_command(ctl, what, "ZRANGEBYSCORE %s %" PRIu64 " +inf "
-                        "WITHSCORES", key, now);
+    r = faasctl_zrange(ctl, key, "ZRANGEBYSCORE %s %" PRIu64 " +inf "
+                       "WITHSCORES", key, now);
     if (r == NULL) {
-        return FAAS_ERROR;
-    }
-
-    if (r->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(r);
-        faasctl_error("%s: unexpected reply", key);
         return FAAS_ERROR;
     }
 
@@ -547,20 +539,13 @@ faasctl_show_version(faasctl_t *ctl, const char *function,
         score = strtoll(s->str, NULL, 10);
 
         if (eps) {
-            ep = cJSON_CreateObject();
-
-            if (ep == NULL
-                || cJSON_AddStringToObject(ep, "endpoint", m->str) == NULL
-                || cJSON_AddNumberToObject(ep, "expires_ms", (double) score)
-                   == NULL)
+            if (faasctl_json_pair(eps, "endpoint", m->str, "expires_ms",
+                                  (double) score)
+                != FAAS_OK)
             {
-                cJSON_Delete(ep);
                 freeReplyObject(r);
-                faasctl_error("out of memory");
                 return FAAS_ERROR;
             }
-
-            cJSON_AddItemToArray(eps, ep);
 
         } else {
             printf("%s%s (%.1f s left)\n",
@@ -580,27 +565,17 @@ faasctl_show_version(faasctl_t *ctl, const char *function,
 static int
 faasctl_show_history(faasctl_t *ctl, const char *function, cJSON *history)
 {
-    char         key[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 8], when[64];
+    char         key[FAAS_KEY_MAX], when[64];
     size_t       i;
-    cJSON       *item;
     uint64_t     ms;
     redisReply  *r, *m, *s;
 
     if (faas_key_versions(key, sizeof(key), ctl->prefix, function) == 0) {
-        faasctl_error("prefix \"%s\" too long", ctl->prefix);
-        return FAAS_ERROR;
+        return faasctl_prefix_error(ctl);
     }
 
-    snprintf(what, sizeof(what), "ZRANGE %s", key);
-
-    r = faasctl_command(ctl, what, "ZRANGE %s 0 -1 WITHSCORES", key);
+    r = faasctl_zrange(ctl, key, "ZRANGE %s 0 -1 WITHSCORES", key);
     if (r == NULL) {
-        return FAAS_ERROR;
-    }
-
-    if (r->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(r);
-        faasctl_error("%s: unexpected reply", key);
         return FAAS_ERROR;
     }
 
@@ -619,20 +594,13 @@ faasctl_show_history(faasctl_t *ctl, const char *function, cJSON *history)
         ms = strtoull(s->str, NULL, 10);
 
         if (history) {
-            item = cJSON_CreateObject();
-
-            if (item == NULL
-                || cJSON_AddStringToObject(item, "version", m->str) == NULL
-                || cJSON_AddNumberToObject(item, "deployed_ms", (double) ms)
-                   == NULL)
+            if (faasctl_json_pair(history, "version", m->str, "deployed_ms",
+                                  (double) ms)
+                != FAAS_OK)
             {
-                cJSON_Delete(item);
                 freeReplyObject(r);
-                faasctl_error("out of memory");
                 return FAAS_ERROR;
             }
-
-            cJSON_AddItemToArray(history, item);
 
         } else {
             faasctl_time(ms, when, sizeof(when));
@@ -642,6 +610,57 @@ faasctl_show_history(faasctl_t *ctl, const char *function, cJSON *history)
     }
 
     freeReplyObject(r);
+
+    return FAAS_OK;
+}
+
+
+/* a sorted set read WITHSCORES: an array, else NULL with the error said */
+
+static redisReply *
+faasctl_zrange(faasctl_t *ctl, const char *key, const char *fmt, ...)
+{
+    va_list      args;
+    redisReply  *r;
+
+    va_start(args, fmt);
+    r = faasctl_vcommand(ctl, key, fmt, args);
+    va_end(args);
+
+    if (r == NULL) {
+        return NULL;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(r);
+        faasctl_error("%s: unexpected reply", key);
+        return NULL;
+    }
+
+    return r;
+}
+
+
+/* one member of a sorted set and its score, as an object in "list" */
+
+static int
+faasctl_json_pair(cJSON *list, const char *name, const char *member,
+    const char *score_name, double score)
+{
+    cJSON  *item;
+
+    item = cJSON_CreateObject();
+
+    if (item == NULL
+        || cJSON_AddStringToObject(item, name, member) == NULL
+        || cJSON_AddNumberToObject(item, score_name, score) == NULL)
+    {
+        cJSON_Delete(item);
+        faasctl_error("out of memory");
+        return FAAS_ERROR;
+    }
+
+    cJSON_AddItemToArray(list, item);
 
     return FAAS_OK;
 }
@@ -666,33 +685,26 @@ faasctl_time(uint64_t ms, char *buf, size_t size)
 static cJSON *
 faasctl_json_methods(unsigned methods)
 {
-    char    m[64], *p, *comma;
-    cJSON  *list, *item;
+    cJSON     *list, *item;
+    unsigned   bit;
 
     list = cJSON_CreateArray();
     if (list == NULL) {
         return NULL;
     }
 
-    faasctl_methods(methods, m, sizeof(m));
-
-    for (p = m; *p; p = comma + 1) {
-        comma = strchr(p, ',');
-        if (comma) {
-            *comma = '\0';
+    for (bit = FAAS_METHOD_GET; bit <= FAAS_METHOD_OPTIONS; bit <<= 1) {
+        if (!(methods & bit)) {
+            continue;
         }
 
-        item = cJSON_CreateString(p);
+        item = cJSON_CreateString(faas_method_name(bit));
         if (item == NULL) {
             cJSON_Delete(list);
             return NULL;
         }
 
         cJSON_AddItemToArray(list, item);
-
-        if (comma == NULL) {
-            break;
-        }
     }
 
     return list;

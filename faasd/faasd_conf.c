@@ -21,7 +21,6 @@
 #include <sys/wait.h>
 
 #include "faasd.h"
-#include "faas_router.h"
 
 
 typedef struct {
@@ -37,7 +36,6 @@ static int faasd_conf_glob(faasd_manifests_t *ms, const char *pattern,
 static int faasd_conf_glob_error(const char *path, int en);
 static int faasd_conf_file(faasd_manifests_t *ms, const char *path,
     char *errbuf, size_t size);
-static int faasd_conf_routes(const faas_manifest_t *m, faas_error_t *err);
 static faasd_fn_t *faasd_conf_fn(const faas_manifest_t *m,
     const faas_function_t *f, const char *dir, const char *sockdir,
     faas_error_t *err);
@@ -84,8 +82,14 @@ faasd_conf_load(char **globs, size_t nglobs, const char *sockdir,
         goto failed;
     }
 
+    /*
+     * faasd routes nothing, but a manifest nginx would refuse must not run
+     * either.  Each manifest alone, as nginx may give different servers
+     * different ones.
+     */
+
     for (i = 0; i < ms.n; i++) {
-        if (faasd_conf_routes(ms.items[i], &err) != FAAS_OK) {
+        if (faas_manifest_check_routes(ms.items[i], &err) != FAAS_OK) {
             faas_error_format(&err, errbuf, size);
             goto failed;
         }
@@ -385,49 +389,6 @@ nomem:
     free(real);
     snprintf(errbuf, size, "%s: out of memory", path);
     return -1;
-}
-
-
-/*
- * faasd routes nothing, but a manifest nginx would refuse must not run
- * either: its routes are compiled as nginx does, then dropped.  Each
- * manifest alone, as nginx may give different servers different ones.
- */
-
-static int
-faasd_conf_routes(const faas_manifest_t *m, faas_error_t *err)
-{
-    int                       rc;
-    size_t                    i, j;
-    faas_router_t            *router;
-    const faas_function_t    *f;
-    const faas_http_event_t  *ev;
-
-    router = faas_router_create();
-    if (router == NULL) {
-        faas_error_set(err, m->file, 0, 0, "out of memory");
-        return FAAS_ERROR;
-    }
-
-    rc = FAAS_OK;
-
-    for (i = 0; i < m->nfunctions && rc == FAAS_OK; i++) {
-        f = &m->functions[i];
-
-        for (j = 0; j < f->nevents && rc == FAAS_OK; j++) {
-            ev = &f->events[j];
-            rc = faas_router_add(router, ev->path, ev->methods, (void *) f,
-                                 m->file, ev->line, ev->column, err);
-        }
-    }
-
-    if (rc == FAAS_OK) {
-        rc = faas_router_compile(router, err);
-    }
-
-    faas_router_free(router);
-
-    return rc;
 }
 
 
@@ -816,25 +777,12 @@ faasd_str_same(const char *a, const char *b)
 static int
 faasd_conf_name(const char *name)
 {
-    size_t  i;
+    size_t  len;
 
-    if (name[0] == '\0' || name[0] == '.'
-        || strlen(name) > FAAS_FUNCTION_NAME_MAX)
-    {
-        return 0;
-    }
+    len = strlen(name);
 
-    for (i = 0; name[i]; i++) {
-        if (!((name[i] >= 'a' && name[i] <= 'z')
-              || (name[i] >= 'A' && name[i] <= 'Z')
-              || (name[i] >= '0' && name[i] <= '9')
-              || name[i] == '_' || name[i] == '-' || name[i] == '.'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return len > 0 && len <= FAAS_FUNCTION_NAME_MAX && name[0] != '.'
+           && faas_name_chars(name, len, "_-.");
 }
 
 

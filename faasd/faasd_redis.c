@@ -137,6 +137,8 @@ static void faasd_redis_connect(void);
 static int faasd_redis_open(faasd_redis_conn_t *c, char *why, size_t size);
 static int faasd_redis_open_tcp(int *fd, char *why, size_t size);
 static int faasd_redis_open_unix(int *fd, char *why, size_t size);
+static int faasd_redis_open_fd(const struct sockaddr *sa, socklen_t len,
+    int *fd, char *why, size_t size);
 static void faasd_redis_handshake(faasd_redis_conn_t *c);
 static void faasd_redis_link_up(void);
 static void faasd_redis_fail(const char *fmt, ...)
@@ -560,7 +562,7 @@ faasd_redis_open(faasd_redis_conn_t *c, char *why, size_t size)
 static int
 faasd_redis_open_tcp(int *fd, char *why, size_t size)
 {
-    int               s, rc, on, n;
+    int               rc, n;
     char              port[16];
     struct addrinfo   hints, *res, *ai;
 
@@ -585,42 +587,17 @@ faasd_redis_open_tcp(int *fd, char *why, size_t size)
         ai = ai->ai_next;
     }
 
-    s = socket(ai->ai_family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
-    if (s == -1) {
-        snprintf(why, size, "socket() failed: %s", strerror(errno));
-        freeaddrinfo(res);
-        return -1;
-    }
-
-    on = 1;
-    (void) setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-    (void) setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-
-    rc = connect(s, ai->ai_addr, ai->ai_addrlen);
+    rc = faasd_redis_open_fd(ai->ai_addr, ai->ai_addrlen, fd, why, size);
 
     freeaddrinfo(res);
 
-    if (rc == 0) {
-        *fd = s;
-        return FAAS_OK;
-    }
-
-    if (errno == EINPROGRESS) {
-        *fd = s;
-        return FAAS_AGAIN;
-    }
-
-    snprintf(why, size, "connect() failed: %s", strerror(errno));
-    close(s);
-
-    return -1;
+    return rc;
 }
 
 
 static int
 faasd_redis_open_unix(int *fd, char *why, size_t size)
 {
-    int                 s;
     size_t              len;
     struct sockaddr_un  sa;
 
@@ -635,13 +612,32 @@ faasd_redis_open_unix(int *fd, char *why, size_t size)
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, faasd_redis.url.path, len + 1);
 
-    s = socket(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
+    return faasd_redis_open_fd((struct sockaddr *) &sa, sizeof(sa), fd, why,
+                               size);
+}
+
+
+/* a non-blocking connect(): FAAS_OK, FAAS_AGAIN while in progress, or -1 */
+
+static int
+faasd_redis_open_fd(const struct sockaddr *sa, socklen_t len, int *fd,
+    char *why, size_t size)
+{
+    int  s, on;
+
+    s = socket(sa->sa_family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
     if (s == -1) {
         snprintf(why, size, "socket() failed: %s", strerror(errno));
         return -1;
     }
 
-    if (connect(s, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+    if (sa->sa_family != AF_UNIX) {
+        on = 1;
+        (void) setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+        (void) setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    }
+
+    if (connect(s, sa, len) == 0) {
         *fd = s;
         return FAAS_OK;
     }

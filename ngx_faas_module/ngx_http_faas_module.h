@@ -159,7 +159,7 @@ ngx_int_t ngx_http_faas_init_slots(ngx_log_t *log, ngx_uint_t level,
 
 /* ngx_http_faas_table.c */
 ngx_http_faas_table_t *ngx_http_faas_table_create(ngx_cycle_t *cycle,
-    faas_table_t *t, const char *source);
+    faas_table_t *t, faas_router_t *router, const char *source);
 void ngx_http_faas_table_install(ngx_cycle_t *cycle,
     ngx_http_faas_table_t *table);
 ngx_http_faas_table_t *ngx_http_faas_table_current(void);

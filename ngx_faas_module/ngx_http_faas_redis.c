@@ -1302,6 +1302,7 @@ ngx_http_faas_redis_apply(ngx_http_faas_redis_t *rd, uint64_t generation,
     ngx_msec_t              start;
     faas_table_t           *t;
     faas_error_t            err;
+    faas_router_t          *router;
     ngx_http_faas_table_t  *table;
     u_char                  msg[NGX_MAX_ERROR_STR];
 
@@ -1311,7 +1312,9 @@ ngx_http_faas_redis_apply(ngx_http_faas_redis_t *rd, uint64_t generation,
 
     start = ngx_http_faas_redis_msec();
 
-    if (faas_table_parse(key, json, len, &t, &err) != FAAS_OK) {
+    if (faas_table_parse_router(key, json, len, &t, &router, &err)
+        != FAAS_OK)
+    {
         faas_error_format(&err, (char *) msg, sizeof(msg));
         ngx_log_error(level, rd->cycle->log, 0,
                       "faas redis: table rejected, the table in force "
@@ -1325,12 +1328,13 @@ ngx_http_faas_redis_apply(ngx_http_faas_redis_t *rd, uint64_t generation,
                       "faas redis: table rejected, the table in force "
                       "stays: %s: \"generation\" is %uL, not %uL",
                       key, t->generation, generation);
+        faas_router_free(router);
         faas_table_free(t);
         rd->rejected = generation;
         return;
     }
 
-    table = ngx_http_faas_table_create(rd->cycle, t, key);
+    table = ngx_http_faas_table_create(rd->cycle, t, router, key);
 
     if (table == NULL) {
         rd->rejected = generation;
@@ -1512,6 +1516,7 @@ ngx_http_faas_redis_load_cache(ngx_http_faas_redis_t *rd)
     ngx_log_t              *log;
     faas_table_t           *t;
     faas_error_t            ferr;
+    faas_router_t          *router;
     ngx_file_info_t         fi;
     ngx_http_faas_table_t  *table;
     u_char                  msg[NGX_MAX_ERROR_STR];
@@ -1576,8 +1581,8 @@ ngx_http_faas_redis_load_cache(ngx_http_faas_redis_t *rd)
         }
     }
 
-    if (faas_table_parse((char *) rd->fmcf->redis_cache.data, buf, got, &t,
-                         &ferr)
+    if (faas_table_parse_router((char *) rd->fmcf->redis_cache.data, buf,
+                                got, &t, &router, &ferr)
         != FAAS_OK)
     {
         faas_error_format(&ferr, (char *) msg, sizeof(msg));
@@ -1586,7 +1591,7 @@ ngx_http_faas_redis_load_cache(ngx_http_faas_redis_t *rd)
         goto done;
     }
 
-    table = ngx_http_faas_table_create(rd->cycle, t,
+    table = ngx_http_faas_table_create(rd->cycle, t, router,
                                        (char *) rd->fmcf->redis_cache.data);
     if (table == NULL) {
         goto done;

@@ -31,60 +31,52 @@ static ngx_http_faas_table_t  *ngx_http_faas_table;
 
 
 /*
- * Takes "t" over: it is freed with the table, or at once on failure.
+ * Takes over "t" and "router", the router faas_table_parse_router()
+ * checked it with: they are freed with the table, or at once on failure.
  * Errors are logged; the table in force is not touched.
  */
 
 ngx_http_faas_table_t *
 ngx_http_faas_table_create(ngx_cycle_t *cycle, faas_table_t *t,
-    const char *source)
+    faas_router_t *router, const char *source)
 {
     size_t                      i;
     ngx_pool_t                 *pool;
-    faas_error_t                err;
     ngx_pool_cleanup_t         *cln;
     faas_table_function_t      *tf;
     ngx_http_faas_table_t      *table;
     ngx_http_faas_function_t   *fn;
     ngx_http_faas_main_conf_t  *fmcf;
-    u_char                      msg[NGX_MAX_ERROR_STR];
 
     fmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_faas_module);
 
     pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, cycle->log);
     if (pool == NULL) {
-        faas_table_free(t);
-        return NULL;
+        goto nomem;
     }
 
     cln = ngx_pool_cleanup_add(pool, 0);
     if (cln == NULL) {
-        faas_table_free(t);
         ngx_destroy_pool(pool);
-        return NULL;
+        goto nomem;
     }
 
     table = ngx_pcalloc(pool, sizeof(ngx_http_faas_table_t));
     if (table == NULL) {
-        faas_table_free(t);
         ngx_destroy_pool(pool);
-        return NULL;
+        goto nomem;
     }
 
     /* from here on the cleanup frees the engine's objects */
 
     table->pool = pool;
     table->table = t;
+    table->router = router;
     table->generation = t->generation;
     table->socket_dir = fmcf->socket_dir;
 
     cln->handler = ngx_http_faas_table_cleanup;
     cln->data = table;
-
-    table->router = faas_router_create();
-    if (table->router == NULL) {
-        goto failed;
-    }
 
     table->nfunctions = t->nfunctions;
     table->functions = ngx_pcalloc(pool, (t->nfunctions ? t->nfunctions : 1)
@@ -131,20 +123,18 @@ ngx_http_faas_table_create(ngx_cycle_t *cycle, faas_table_t *t,
         }
     }
 
-    if (faas_table_add_routes(t, table->router, source, &err) != FAAS_OK
-        || faas_router_compile(table->router, &err) != FAAS_OK)
-    {
-        faas_error_format(&err, (char *) msg, sizeof(msg));
-        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
-                      "faas redis: table \"%s\" not used: %s", source, msg);
-        goto failed;
-    }
-
     return table;
 
 failed:
 
     ngx_destroy_pool(pool);
+
+    return NULL;
+
+nomem:
+
+    faas_router_free(router);
+    faas_table_free(t);
 
     return NULL;
 }
@@ -216,7 +206,7 @@ ngx_http_faas_table_acquire(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* faas_table_add_routes() gives each route its faas_table_function_t */
+    /* faas_table_parse_router() gives each route its faas_table_function_t */
 
     i = (faas_table_function_t *) ctx->match.data - table->table->functions;
 

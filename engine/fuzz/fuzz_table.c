@@ -1,8 +1,9 @@
 /*
  * Copyright (C) ngx_faas authors
  *
- * libFuzzer target: faas_table_parse() and faas_version_parse() on
- * arbitrary bytes (not NUL-terminated, as a Redis reply need not be).
+ * libFuzzer target: faas_table_parse_router() and faas_version_parse()
+ * on arbitrary bytes (not NUL-terminated, as a Redis reply need not be).
+ * The router kept holds every route of the table.
  * What parses must come back the same through its serialiser: the
  * round trip that faasctl and the gateways' disk cache rely on.  The
  * same bytes are also read as a Redis URL, whose "safe" form must never
@@ -93,21 +94,30 @@ static void
 fuzz_table(const uint8_t *data, size_t size)
 {
     char                         *one, *two;
-    size_t                        i, j;
+    size_t                        i, j, nroutes;
     faas_error_t                  err;
     faas_table_t                 *t, *u;
+    faas_router_t                *router;
     const faas_table_function_t  *f, *g;
     char                          buf[512];
 
-    if (faas_table_parse("fuzz", (const char *) data, size, &t, &err)
+    if (faas_table_parse_router("fuzz", (const char *) data, size, &t,
+                                &router, &err)
         != FAAS_OK)
     {
+        if (t != NULL || router != NULL) {
+            abort();
+        }
+
         faas_error_format(&err, buf, sizeof(buf));
         return;
     }
 
+    nroutes = 0;
+
     for (i = 0; i < t->nfunctions; i++) {
         f = &t->functions[i];
+        nroutes += f->nroutes;
 
         if (faas_table_find(t, f->name) != f
             || f->active < f->versions
@@ -129,6 +139,12 @@ fuzz_table(const uint8_t *data, size_t size)
             }
         }
     }
+
+    if (router == NULL || faas_router_count(router) != nroutes) {
+        abort();
+    }
+
+    faas_router_free(router);
 
     one = faas_table_serialize(t);
     if (one == NULL) {

@@ -3,7 +3,9 @@
  */
 
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "unit.h"
 #include "faas_common.h"
@@ -51,6 +53,81 @@ test_methods(void)
 
     CHECK_INT(faas_methods_format(0, buf, sizeof(buf)), 0);
     CHECK_STR(buf, "");
+
+    CHECK_STR(faas_method_name(FAAS_METHOD_GET), "GET");
+    CHECK_STR(faas_method_name(FAAS_METHOD_OPTIONS), "OPTIONS");
+    CHECK(faas_method_name(FAAS_METHOD_GET|FAAS_METHOD_HEAD) == NULL);
+    CHECK(faas_method_name(0) == NULL);
+}
+
+
+static void
+test_quote(void)
+{
+    char    buf[FAAS_QUOTE_SIZE], small[12];
+    size_t  n;
+
+    faas_quote("a\"b\\c\n\x01", 7, buf, sizeof(buf));
+    CHECK_STR(buf, "\"a\\\"b\\\\c\\n\\x01\"");
+
+    /* FAAS_QUOTE_MAX bytes of a longer value, then "..." */
+    faas_quote("0123456789012345678901234567890123456789xyz", 43, buf,
+               sizeof(buf));
+    CHECK_STR(buf, "\"0123456789012345678901234567890123456789...\"");
+
+    faas_quote("abcdefghij", 10, small, sizeof(small));
+    CHECK_STR(small, "\"abc...\"");
+
+    n = faas_quote_key("a\tb", 3, buf);
+    CHECK_INT(n, 3);
+    CHECK_STR(buf, "a?b");
+
+    n = faas_quote_key("0123456789012345678901234567890123456789xyz", 43,
+                       buf);
+    CHECK_INT(n, FAAS_QUOTE_MAX + 3);
+    CHECK_STR(buf, "0123456789012345678901234567890123456789...");
+
+    CHECK(faas_name_chars("Ab-0_9", 6, "_-"));
+    CHECK(!faas_name_chars("a.b", 3, "_-"));
+    CHECK(faas_name_chars("a.b", 3, "."));
+    CHECK(!faas_name_chars("a\0b", 3, "."));
+    CHECK(faas_name_chars("", 0, ""));
+}
+
+
+static void
+test_arena(void)
+{
+    char          *s, *big;
+    size_t         i;
+    faas_arena_t   a;
+
+    memset(&a, 0, sizeof(faas_arena_t));
+
+    s = faas_arena_strndup(&a, "hello", 3);
+    CHECK_STR(s, "hel");
+    CHECK_STR(faas_arena_strdup(&a, "world"), "world");
+    CHECK(((uintptr_t) faas_arena_alloc(&a, 1) & 15) == 0);
+
+    /* a large piece has its own block; the current one keeps serving */
+    big = faas_arena_alloc(&a, 100000);
+    CHECK(big != NULL && big[99999] == 0);
+    CHECK(faas_arena_alloc(&a, 16) == s + 48);
+
+    faas_arena_free(&a);
+    CHECK(a.head == NULL && a.total == 0);
+
+    /* past "max": refused, and told from a failed malloc() */
+    a.max = 256 * 1024;
+
+    for (i = 0; i < 8 && faas_arena_alloc(&a, 60000) != NULL; i++) {
+        /* void */
+    }
+
+    CHECK_INT(i, 4);
+    CHECK(a.over);
+
+    faas_arena_free(&a);
 }
 
 
@@ -135,6 +212,8 @@ int
 main(void)
 {
     test_methods();
+    test_quote();
+    test_arena();
     test_errors();
     test_trace_ids();
 

@@ -1035,6 +1035,28 @@ test_check(void)
 
     set[1] = g;
 
+    /* routes of one manifest, as faasd and faasctl judge them alone */
+
+    CHECK_INT(faas_manifest_check_routes(set[0], &err), FAAS_OK);
+    CHECK_INT(faas_manifest_check_routes(set[1], &err), FAAS_OK);
+
+    g = test_parse("functions:\n"
+                   "  a:\n"
+                   "    events:\n"
+                   "      - http: {path: /x, method: get}\n"
+                   "  b:\n"
+                   "    events:\n"
+                   "      - http: {path: /x, method: [post, get]}\n");
+    CHECK(g != NULL);
+
+    if (g) {
+        CHECK_INT(faas_manifest_check_routes(g, &err), FAAS_ERROR);
+        faas_error_format(&err, buf, sizeof(buf));
+        CHECK_STR(buf, "f.yml:7:9: route \"GET /x\" conflicts with "
+                  "\"GET /x\" declared at f.yml:4:9");
+        faas_manifest_free(g);
+    }
+
 done:
 
     faas_manifest_free(set[0]);

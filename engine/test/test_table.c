@@ -38,6 +38,8 @@ static void test_route_errors(void);
 static void test_round_trip(void);
 static void test_find(void);
 static void test_add_routes(void);
+static void test_routed(const faas_router_t *router, const faas_table_t *t);
+static void test_parse_router(void);
 static void test_version_record(void);
 static void test_names(void);
 static void test_keys(void);
@@ -46,6 +48,18 @@ static void test_url_errors(void);
 
 
 static faas_error_t  err;
+
+
+/* two functions' routes, as test_routed() expects them to be served */
+
+static const char  routes_json[] =
+    "{'generation':4,'functions':{"
+    "'hello':{'active':'v1','versions':{'v1':{'dir':'/h'}},"
+    "  'routes':[{'path':'/api/hello','methods':['GET']},"
+    "            {'path':'/api/*'}]},"
+    "'users':{'active':'v1','versions':{'v1':{'dir':'/u'}},"
+    "  'routes':[{'path':'/api/users/:id',"
+    "             'methods':['GET','PUT']}]}}}";
 
 
 /* JSON written with ' for ", to keep the tests readable */
@@ -1225,26 +1239,15 @@ test_find(void)
 static void
 test_add_routes(void)
 {
-    faas_table_t                 *t;
-    faas_match_t                  m;
-    faas_router_t                *router;
-    const faas_table_function_t  *hello, *users;
+    faas_table_t   *t;
+    faas_router_t  *router;
 
-    t = test_parse("{'generation':4,'functions':{"
-                   "'hello':{'active':'v1','versions':{'v1':{'dir':'/h'}},"
-                   "  'routes':[{'path':'/api/hello','methods':['GET']},"
-                   "            {'path':'/api/*'}]},"
-                   "'users':{'active':'v1','versions':{'v1':{'dir':'/u'}},"
-                   "  'routes':[{'path':'/api/users/:id',"
-                   "             'methods':['GET','PUT']}]}}}");
+    t = test_parse(routes_json);
     CHECK(t != NULL);
 
     if (t == NULL) {
         return;
     }
-
-    hello = faas_table_find(t, "hello");
-    users = faas_table_find(t, "users");
 
     router = faas_router_create();
     CHECK(router != NULL);
@@ -1260,21 +1263,7 @@ test_add_routes(void)
     CHECK(faas_router_compile(router, &err) == FAAS_OK);
     CHECK_INT(faas_router_count(router), 4);
 
-    CHECK(faas_router_match(router, FAAS_METHOD_GET, "/api/hello", 10, &m)
-          == FAAS_MATCH_OK);
-    CHECK(m.data == hello);
-
-    CHECK(faas_router_match(router, FAAS_METHOD_PUT, "/api/users/7", 12, &m)
-          == FAAS_MATCH_OK);
-    CHECK(m.data == users);
-    CHECK_MEM(m.params[0].value, m.params[0].value_len, "7");
-
-    CHECK(faas_router_match(router, FAAS_METHOD_POST, "/api/other", 10, &m)
-          == FAAS_MATCH_OK);
-    CHECK(m.data == hello);
-
-    CHECK(faas_router_match(router, FAAS_METHOD_GET, "/nope", 5, &m)
-          == FAAS_MATCH_NOT_FOUND);
+    test_routed(router, t);
 
     faas_router_free(router);
 
@@ -1294,6 +1283,142 @@ test_add_routes(void)
               "/etc/f.yml:3:5");
 
     faas_router_free(router);
+    faas_table_free(t);
+}
+
+
+/* each route's data is its function, in the table */
+
+static void
+test_routed(const faas_router_t *router, const faas_table_t *t)
+{
+    faas_match_t                  m;
+    const faas_table_function_t  *hello, *users;
+
+    hello = faas_table_find(t, "hello");
+    users = faas_table_find(t, "users");
+
+    CHECK(faas_router_match(router, FAAS_METHOD_GET, "/api/hello", 10, &m)
+          == FAAS_MATCH_OK);
+    CHECK(m.data == hello);
+
+    CHECK(faas_router_match(router, FAAS_METHOD_PUT, "/api/users/7", 12, &m)
+          == FAAS_MATCH_OK);
+    CHECK(m.data == users);
+    CHECK_STR(m.pattern, "/api/users/:id");
+    CHECK_MEM(m.params[0].value, m.params[0].value_len, "7");
+
+    CHECK(faas_router_match(router, FAAS_METHOD_POST, "/api/other", 10, &m)
+          == FAAS_MATCH_OK);
+    CHECK(m.data == hello);
+
+    CHECK(faas_router_match(router, FAAS_METHOD_GET, "/nope", 5, &m)
+          == FAAS_MATCH_NOT_FOUND);
+}
+
+
+/* the router a table was checked with, kept: what a gateway serves from */
+
+static void
+test_parse_router(void)
+{
+    const char     *text;
+    faas_table_t   *t;
+    faas_match_t    m;
+    faas_router_t  *router;
+    char            one[512], two[512];
+
+    text = json(routes_json);
+
+    memset(&err, 0, sizeof(err));
+    router = (faas_router_t *) &err;
+
+    CHECK(faas_table_parse_router(SRC, text, strlen(text), &t, &router,
+                                  &err)
+          == FAAS_OK);
+    CHECK(t != NULL);
+    CHECK(router != NULL);
+
+    if (t == NULL || router == NULL) {
+        return;
+    }
+
+    /* compiled: the table's routes, served */
+
+    CHECK_INT(t->generation, 4);
+    CHECK_INT(faas_router_count(router), 3);
+
+    test_routed(router, t);
+
+    CHECK(faas_router_match(router, FAAS_METHOD_OPTIONS, "/api/hello", 10,
+                            &m)
+          == FAAS_MATCH_METHOD);
+    CHECK_INT(m.allowed, FAAS_METHODS_ANY);
+
+    faas_router_free(router);
+    faas_table_free(t);
+
+    /* no routes: a router all the same, that matches nothing */
+
+    text = json(fn_json(""));
+    router = NULL;
+
+    CHECK(faas_table_parse_router(SRC, text, strlen(text), &t, &router,
+                                  &err)
+          == FAAS_OK);
+    CHECK(router != NULL);
+    CHECK_INT(faas_router_count(router), 0);
+    CHECK(faas_router_match(router, FAAS_METHOD_GET, "/", 1, &m)
+          == FAAS_MATCH_NOT_FOUND);
+
+    faas_router_free(router);
+    faas_table_free(t);
+
+    /* refused: no router, no table, the message of faas_table_parse() */
+
+    text = json("{'generation':1,'functions':{"
+                "'zz':{'active':'v1','versions':{'v1':{'dir':'/'}},"
+                "'routes':[{'path':'/u/:id','methods':['PUT']}]},"
+                "'aa':{'active':'v1','versions':{'v1':{'dir':'/'}},"
+                "'routes':[{'path':'/u/:name'}]}}}");
+
+    memset(&err, 0, sizeof(err));
+    router = (faas_router_t *) &err;
+
+    CHECK(faas_table_parse_router(SRC, text, strlen(text), &t, &router,
+                                  &err)
+          == FAAS_ERROR);
+    CHECK(t == NULL);
+    CHECK(router == NULL);
+
+    faas_error_format(&err, one, sizeof(one));
+    CHECK_STR(one, SRC ": function \"zz\": route \"PUT /u/:id\" conflicts "
+              "with \"PUT /u/:name\" of function \"aa\"");
+
+    memset(&err, 0, sizeof(err));
+    CHECK(faas_table_parse(SRC, text, strlen(text), &t, &err) == FAAS_ERROR);
+    faas_error_format(&err, two, sizeof(two));
+    CHECK_STR(two, one);
+
+    /* an error before the routes are looked at leaves no router either */
+
+    text = json("{'generation':0,'functions':{}}");
+    router = (faas_router_t *) &err;
+
+    CHECK(faas_table_parse_router(SRC, text, strlen(text), &t, &router,
+                                  &err)
+          == FAAS_ERROR);
+    CHECK(t == NULL);
+    CHECK(router == NULL);
+
+    /* without a router to keep, it is faas_table_parse() */
+
+    text = json(fn_json(""));
+
+    CHECK(faas_table_parse_router(SRC, text, strlen(text), &t, NULL, &err)
+          == FAAS_OK);
+    CHECK(t != NULL);
+
     faas_table_free(t);
 }
 
@@ -1828,6 +1953,7 @@ main(void)
     test_round_trip();
     test_find();
     test_add_routes();
+    test_parse_router();
     test_version_record();
     test_names();
     test_keys();

@@ -74,6 +74,8 @@ static int faas_read_function(faas_jctx_t *ctx, cJSON *node,
     faas_table_function_t *fn);
 static int faas_read_versions(faas_jctx_t *ctx, cJSON *node,
     faas_table_function_t *fn);
+static int faas_read_release(faas_jctx_t *ctx, cJSON *node,
+    faas_table_function_t *fn);
 static int faas_read_version(faas_jctx_t *ctx, cJSON *node,
     faas_version_t *v, cJSON **rest, const char **names);
 static int faas_read_routes(faas_jctx_t *ctx, cJSON *node,
@@ -151,10 +153,10 @@ enum { FAAS_T_GENERATION, FAAS_T_FUNCTIONS };
 
 static const char  *faas_table_keys[] = { "generation", "functions", NULL };
 
-enum { FAAS_F_ACTIVE, FAAS_F_VERSIONS, FAAS_F_ROUTES };
+enum { FAAS_F_ACTIVE, FAAS_F_VERSIONS, FAAS_F_ROUTES, FAAS_F_RELEASE };
 
 static const char  *faas_function_keys[] = {
-    "active", "versions", "routes", NULL
+    "active", "versions", "routes", "release", NULL
 };
 
 enum { FAAS_R_PATH, FAAS_R_METHODS };
@@ -251,6 +253,7 @@ faas_table_parse_router(const char *source, const char *json, size_t len,
 void
 faas_table_free(faas_table_t *table)
 {
+    size_t              i;
     faas_table_impl_t  *impl;
 
     if (table == NULL) {
@@ -260,6 +263,12 @@ faas_table_free(faas_table_t *table)
     /* the table is the first member of its implementation */
 
     impl = (faas_table_impl_t *) table;
+
+    /* release policies are the only parts outside the arena */
+
+    for (i = 0; i < table->nfunctions; i++) {
+        faas_release_free(table->functions[i].release);
+    }
 
     faas_arena_free(&impl->arena);
     free(impl);
@@ -732,6 +741,10 @@ faas_read_functions(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
 
         fn = &t->functions[i];
 
+        /* counted first: a failure frees the policies read so far */
+
+        t->nfunctions = i + 1;
+
         if (faas_copy_name(ctx, item->string, 0, &fn->name) != FAAS_OK) {
             return FAAS_ERROR;
         }
@@ -781,7 +794,7 @@ static int
 faas_read_function(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
 {
     size_t   i, kp;
-    cJSON   *found[3], *active;
+    cJSON   *found[4], *active;
     char     got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
@@ -838,6 +851,42 @@ faas_read_function(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
     }
 
     faas_path_pop(ctx, kp);
+
+    return faas_read_release(ctx, found[FAAS_F_RELEASE], fn);
+}
+
+
+/*
+ * The policy is compiled by the engine (faas_release.c) with the
+ * function's versions, outside the arena: regcomp() allocates its own.
+ * Its messages carry their place; the source is added here.
+ */
+
+static int
+faas_read_release(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
+{
+    size_t         i;
+    faas_error_t   e;
+    const char    *names[FAAS_TABLE_VERSIONS_MAX];
+    char           path[FAAS_FUNCTION_NAME_MAX + 32];
+
+    if (faas_is_null(node)) {
+        return FAAS_OK;
+    }
+
+    for (i = 0; i < fn->nversions; i++) {
+        names[i] = fn->versions[i].name;
+    }
+
+    snprintf(path, sizeof(path), "functions.%s.release", fn->name);
+
+    if (faas_release_from_json(node, names, fn->nversions, path,
+                               &fn->release, &e)
+        != FAAS_OK)
+    {
+        faas_error_set(ctx->err, ctx->source, 0, 0, "%s", e.msg);
+        return FAAS_ERROR;
+    }
 
     return FAAS_OK;
 }
@@ -1628,6 +1677,7 @@ faas_nomem(faas_jctx_t *ctx)
 char *
 faas_table_serialize(const faas_table_t *table)
 {
+    char                         *text;
     size_t                        i;
     cJSON                        *root, *fns, *o, *vs, *vo, *routes;
     const faas_table_function_t  *fn;
@@ -1686,6 +1736,21 @@ faas_table_serialize(const faas_table_t *table)
             {
                 goto failed;
             }
+        }
+
+        if (fn->release) {
+            text = faas_release_to_json(fn->release);
+
+            /* the policy's JSON as it is: cJSON copies it */
+
+            if (text == NULL || cJSON_AddRawToObject(o, "release", text)
+                                == NULL)
+            {
+                free(text);
+                goto failed;
+            }
+
+            free(text);
         }
     }
 

@@ -12,6 +12,7 @@
 
 #include "faas_common.h"
 #include "faas_manifest.h"
+#include "faas_release.h"
 #include "faas_router.h"
 
 
@@ -62,6 +63,7 @@ typedef struct {
     size_t               nversions;
     faas_table_route_t  *routes;
     size_t               nroutes;
+    faas_release_t      *release;       /* NULL: "active" serves all */
 } faas_table_function_t;
 
 
@@ -78,8 +80,9 @@ typedef struct {
  * (a router is built and thrown away).  "source" names the table in
  * errors (a key or a file): err->file points to it.  "json" need not be
  * NUL-terminated.  On failure returns FAAS_ERROR with err set (err may
- * be NULL); nothing is leaked.  The table is one allocation: only
- * faas_table_free() frees it, and it frees everything in it.
+ * be NULL); nothing is leaked.  Only faas_table_free() frees a table,
+ * and it frees everything in it (one arena, and the release policies,
+ * which hold compiled regexes of their own).
  */
 int faas_table_parse(const char *source, const char *json, size_t len,
     faas_table_t **out, faas_error_t *err);

@@ -21,6 +21,7 @@
 static const char *json(const char *text);
 static faas_table_t *test_parse(const char *text);
 static const char *test_error(const char *text);
+static void test_release(void);
 static const char *test_verror(const char *text);
 static const char *test_url_error(const char *url);
 static const char *fn_json(const char *version_fields);
@@ -1939,6 +1940,54 @@ test_url_errors(void)
 }
 
 
+/* a function's release policy: compiled, kept, written back, judged */
+
+static void
+test_release(void)
+{
+    char          *text;
+    faas_table_t  *t, *again;
+    const char    *table;
+
+    table = json("{'generation':3,'functions':{'hello':{'active':'v1',"
+                 "'versions':{'v1':{'dir':'/c/1'},'v2':{'dir':'/c/2'}},"
+                 "'release':{'rules':[{'match':{'header':'x-beta'},"
+                 "'version':'v2'}],'split':{'v1':9000,'v2':1000},"
+                 "'sticky':{'cookie':'uid'}}}}}");
+
+    t = test_parse(table);
+    CHECK(t != NULL);
+    if (t == NULL) {
+        return;
+    }
+
+    CHECK(t->functions[0].release != NULL);
+    CHECK_INT(faas_release_sources(t->functions[0].release),
+              (1 << FAAS_SOURCE_HEADER) | (1 << FAAS_SOURCE_COOKIE));
+
+    text = faas_table_serialize(t);
+    CHECK(text != NULL);
+
+    again = text ? test_parse(text) : NULL;
+    CHECK(again != NULL && again->functions[0].release != NULL);
+
+    if (again) {
+        free(text);
+        text = faas_table_serialize(again);
+        faas_table_free(again);
+    }
+
+    free(text);
+    faas_table_free(t);
+
+    CHECK_STR(test_error(json("{'generation':3,'functions':{'hello':"
+                              "{'active':'v1','versions':{'v1':{'dir':'/c'}},"
+                              "'release':{'split':{'v9':10000}}}}}")),
+              "faas:table:12: functions.hello.release.split.v9: unknown "
+              "version \"v9\"");
+}
+
+
 int
 main(void)
 {
@@ -1954,6 +2003,7 @@ main(void)
     test_find();
     test_add_routes();
     test_parse_router();
+    test_release();
     test_version_record();
     test_names();
     test_keys();

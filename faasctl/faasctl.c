@@ -36,6 +36,8 @@ static int faasctl_options(faasctl_t *ctl, int argc, char **argv,
     int *nargs, char **args);
 static int faasctl_option_value(int argc, char **argv, int *i,
     const char *name, const char **value);
+static int faasctl_options_check(int nargs, char **args,
+    const char *deploy, const char *wait, const char *release);
 static int faasctl_prefix_valid(const char *prefix);
 static const faasctl_cmd_t *faasctl_command_find(const char *name);
 static void faasctl_usage(FILE *f);
@@ -45,20 +47,66 @@ static int faasctl_help(int argc, char **argv);
 static const faasctl_cmd_t  faasctl_commands[] = {
 
     { "deploy", faasctl_deploy,
-      "deploy DIR [--store DIR] [--wait SECONDS | --no-wait]",
+      "deploy DIR [--stage] [--store DIR] [--wait SECONDS | --no-wait]",
       "Deploys the functions of DIR/f.yml, checked by the same code as in\n"
       "nginx and faasd: each gets a new version (v1, v2...) and a copy of\n"
       "DIR in STORE/FUNCTION/VERSION/.  Two generations of the table are\n"
       "written: the first adds the version, so that supervisors start its\n"
       "workers; the second, once they are ready, makes it active with the\n"
-      "manifest's routes and drops the version it replaces.  Prints\n"
+      "manifest's routes and drops the version it replaces, and the\n"
+      "versions and the policy of a gray release.  Prints\n"
       "\"FUNCTION VERSION\" per function.\n"
       "\n"
+      "  --stage          only warm the new version up beside the others (a\n"
+      "                   pre-release): active version, routes and policy\n"
+      "                   do not change\n"
       "  --store DIR      where code is kept (default $FAAS_STORE, else\n"
       "                   " FAASCTL_STORE_DEFAULT ")\n"
       "  --wait SECONDS   how long workers may take to be ready "
       "(default 30)\n"
       "  --no-wait        activate at once, without waiting for workers\n" },
+
+    { "release", faasctl_release,
+      "release FUNCTION [--weights V=PCT,...] [--sticky KEY] "
+      "[--rule RULE]...",
+      "Gives a function a release policy (gray release): the rules, in\n"
+      "order, then the weights.  Versions named that are not kept warm are\n"
+      "loaded from their records and warmed up first.  The active version\n"
+      "and the routes do not change.\n"
+      "\n"
+      "  --weights V=PCT,...  e.g. v1=90,v2=10: percentages with up to two\n"
+      "                       decimals (0.01), summing to 100\n"
+      "  --sticky KEY         header:NAME, cookie:NAME, query:NAME or addr:\n"
+      "                       the same key always gets the same version\n"
+      "  --rule RULE          SOURCE:NAME=VALUE -> TARGET (exact),\n"
+      "                       SOURCE:NAME~REGEX -> TARGET (POSIX ERE),\n"
+      "                       SOURCE:NAME -> TARGET (present), or\n"
+      "                       addr:CIDR -> TARGET; SOURCE is header, cookie\n"
+      "                       or query; TARGET a version or V=PCT,...\n"
+      "  --wait SECONDS, --no-wait  as for deploy\n" },
+
+    { "promote", faasctl_promote, "promote FUNCTION VERSION",
+      "Sends all the traffic to VERSION: it becomes active with the routes\n"
+      "of its record, the policy goes, the other versions leave (their\n"
+      "workers drain).  VERSION is warmed up first if it is not warm.\n"
+      "\n"
+      "  --wait SECONDS, --no-wait  as for deploy\n" },
+
+    { "rollback", faasctl_rollback, "rollback FUNCTION",
+      "Undoes the last change to a function (deploy, release, promote, rm):\n"
+      "its entry goes back to what it was, from P:history:FN, versions\n"
+      "warmed up again if needed.  Again to go further back.\n"
+      "\n"
+      "  --wait SECONDS, --no-wait  as for deploy\n" },
+
+    { "history", faasctl_history, "history FUNCTION",
+      "Lists the changes to a function that rollback can undo, newest\n"
+      "first: when, and what.\n" },
+
+    { "status", faasctl_status, "status FUNCTION",
+      "Shows a function's release: the active version, the versions kept\n"
+      "warm with their live endpoints, and the policy (rules in order,\n"
+      "weights, sticky key).\n" },
 
     { "ls", faasctl_ls, "ls",
       "Lists the functions of the table in force: name, active version,\n"
@@ -113,59 +161,65 @@ main(int argc, char **argv)
     ctl.wait = FAASCTL_WAIT_DEFAULT;
 
     args = calloc(argc + 1, sizeof(char *));
-    if (args == NULL) {
+    ctl.rules = calloc(argc + 1, sizeof(char *));
+
+    if (args == NULL || ctl.rules == NULL) {
         faasctl_error("out of memory");
+        free(args);
+        free(ctl.rules);
         return 1;
     }
 
     rc = faasctl_options(&ctl, argc, argv, &nargs, args);
     if (rc != -1) {
-        free(args);
-        return rc;
+        goto done;
     }
 
     if (nargs == 0) {
         faasctl_usage_error("no command");
-        free(args);
-        return 2;
+        rc = 2;
+        goto done;
     }
 
     if (strcmp(args[0], "help") == 0) {
         rc = faasctl_help(nargs - 1, args + 1);
-        free(args);
-        return rc;
+        goto done;
     }
 
     cmd = faasctl_command_find(args[0]);
     if (cmd == NULL) {
         faasctl_usage_error("unknown command \"%s\"", args[0]);
-        free(args);
-        return 2;
+        rc = 2;
+        goto done;
     }
 
     if (!faasctl_prefix_valid(ctl.prefix)) {
         faasctl_error("invalid prefix \"%s\": 1 to %d printable characters, "
                       "no spaces", ctl.prefix, FAAS_REDIS_PREFIX_MAX);
-        free(args);
-        return 1;
+        rc = 1;
+        goto done;
     }
 
     if (faas_redis_url_parse(ctl.url, &ctl.redis, &err) != FAAS_OK) {
         faasctl_error_engine(&err);
-        free(args);
-        return 1;
+        rc = 1;
+        goto done;
     }
 
     rc = cmd->handler(&ctl, nargs - 1, args + 1);
 
     faasctl_disconnect(&ctl);
     faas_redis_url_free(&ctl.redis);
-    free(args);
 
     if (fflush(stdout) != 0 || ferror(stdout)) {
         faasctl_error("cannot write the output: %s", strerror(errno));
-        return 1;
+        rc = 1;
     }
+
+done:
+
+    free(args);
+    free(ctl.rules);
 
     return rc;
 }
@@ -180,15 +234,16 @@ static int
 faasctl_options(faasctl_t *ctl, int argc, char **argv, int *nargs,
     char **args)
 {
-    int           i, n, done, deploy_opts;
+    int           i, n, done;
     char         *end;
     double        w;
-    const char   *a, *v, *first;
+    const char   *a, *v, *deploy, *wait, *release;
 
     n = 0;
     done = 0;
-    deploy_opts = 0;
-    first = NULL;
+    deploy = NULL;
+    wait = NULL;
+    release = NULL;
 
     for (i = 1; i < argc; i++) {
         a = argv[i];
@@ -215,8 +270,13 @@ faasctl_options(faasctl_t *ctl, int argc, char **argv, int *nargs,
 
         if (strcmp(a, "--no-wait") == 0) {
             ctl->wait = -1;
-            deploy_opts++;
-            first = first ? first : "--no-wait";
+            wait = wait ? wait : "--no-wait";
+            continue;
+        }
+
+        if (strcmp(a, "--stage") == 0) {
+            ctl->stage = 1;
+            deploy = deploy ? deploy : "--stage";
             continue;
         }
 
@@ -244,8 +304,7 @@ faasctl_options(faasctl_t *ctl, int argc, char **argv, int *nargs,
             }
 
             ctl->store = v;
-            deploy_opts++;
-            first = first ? first : "--store";
+            deploy = deploy ? deploy : "--store";
             continue;
         case -1:
             return 2;
@@ -265,8 +324,44 @@ faasctl_options(faasctl_t *ctl, int argc, char **argv, int *nargs,
             }
 
             ctl->wait = w;
-            deploy_opts++;
-            first = first ? first : "--wait";
+            wait = wait ? wait : "--wait";
+            continue;
+        case -1:
+            return 2;
+        }
+
+        switch (faasctl_option_value(argc, argv, &i, "--weights", &v)) {
+        case 1:
+            if (ctl->weights) {
+                faasctl_usage_error("--weights given twice");
+                return 2;
+            }
+
+            ctl->weights = v;
+            release = release ? release : "--weights";
+            continue;
+        case -1:
+            return 2;
+        }
+
+        switch (faasctl_option_value(argc, argv, &i, "--sticky", &v)) {
+        case 1:
+            if (ctl->sticky) {
+                faasctl_usage_error("--sticky given twice");
+                return 2;
+            }
+
+            ctl->sticky = v;
+            release = release ? release : "--sticky";
+            continue;
+        case -1:
+            return 2;
+        }
+
+        switch (faasctl_option_value(argc, argv, &i, "--rule", &v)) {
+        case 1:
+            ctl->rules[ctl->nrules++] = v;
+            release = release ? release : "--rule";
             continue;
         case -1:
             return 2;
@@ -278,10 +373,40 @@ faasctl_options(faasctl_t *ctl, int argc, char **argv, int *nargs,
 
     *nargs = n;
 
-    if (deploy_opts && (n == 0 || strcmp(args[0], "deploy") != 0)
-        && !(n > 0 && strcmp(args[0], "help") == 0))
+    return faasctl_options_check(n, args, deploy, wait, release);
+}
+
+
+/* a command's options given to another command: the first one named */
+
+static int
+faasctl_options_check(int nargs, char **args, const char *deploy,
+    const char *wait, const char *release)
+{
+    const char  *cmd;
+
+    cmd = nargs ? args[0] : "";
+
+    if (strcmp(cmd, "help") == 0) {
+        return -1;
+    }
+
+    if (deploy && strcmp(cmd, "deploy") != 0) {
+        faasctl_usage_error("%s applies to deploy only", deploy);
+        return 2;
+    }
+
+    if (wait
+        && strcmp(cmd, "deploy") != 0 && strcmp(cmd, "release") != 0
+        && strcmp(cmd, "promote") != 0 && strcmp(cmd, "rollback") != 0)
     {
-        faasctl_usage_error("%s applies to deploy only", first);
+        faasctl_usage_error("%s applies to deploy, release, promote and "
+                            "rollback only", wait);
+        return 2;
+    }
+
+    if (release && strcmp(cmd, "release") != 0) {
+        faasctl_usage_error("%s applies to release only", release);
         return 2;
     }
 

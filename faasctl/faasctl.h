@@ -17,6 +17,7 @@
 
 #include "faas_common.h"
 #include "faas_manifest.h"
+#include "faas_release.h"
 #include "faas_table.h"
 
 
@@ -27,6 +28,7 @@
 #define FAASCTL_TRIES            10        /* WATCH conflicts */
 #define FAASCTL_OLD_TABLE_TTL    3600      /* s, superseded tables */
 #define FAASCTL_POLL_MS          50
+#define FAASCTL_HISTORY_MAX      50        /* entries of P:history:FN */
 
 
 typedef struct {
@@ -37,6 +39,13 @@ typedef struct {
     /* deploy's options */
     const char         *store;
     double              wait;           /* s; < 0: --no-wait */
+    unsigned            stage:1;
+
+    /* release's options */
+    const char         *weights;
+    const char         *sticky;
+    const char        **rules;
+    size_t              nrules;
 
     faas_redis_url_t    redis;
     redisContext       *ctx;
@@ -44,9 +53,24 @@ typedef struct {
 
 
 /*
+ * What a switch does to P:history:FN in its MULTI: LPOP the newest
+ * entry, and/or LPUSH "push" and LTRIM to FAASCTL_HISTORY_MAX.
+ */
+typedef struct faasctl_hist_s  faasctl_hist_t;
+
+struct faasctl_hist_s {
+    const char         *function;
+    const char         *push;           /* JSON; NULL: nothing pushed */
+    unsigned            pop:1;
+    faasctl_hist_t     *next;
+};
+
+
+/*
  * A table being made: its arrays are faasctl's, the strings and the
  * routes it points to are borrowed from the table in force, from the
- * manifest and from "allocs", all of which outlive it.
+ * manifest and from "allocs", all of which outlive it.  Policies made
+ * for it are its own ("releases"); the others are borrowed too.
  */
 typedef struct {
     faas_table_t        table;
@@ -54,7 +78,20 @@ typedef struct {
     void              **allocs;
     size_t              nallocs;
     size_t              nallocs_cap;
+    faas_release_t    **releases;
+    size_t              nreleases;
+    size_t              nreleases_cap;
+    faasctl_hist_t     *hist;
+    const char         *source;         /* names the table in messages */
 } faasctl_view_t;
+
+
+/* a version that must have live endpoints before a change goes on */
+typedef struct {
+    const char         *function;
+    const char         *version;
+    unsigned            instances;
+} faasctl_warm_t;
 
 
 /*
@@ -93,6 +130,12 @@ int faasctl_table_read(faasctl_t *ctl, int watch, uint64_t *generation,
     faas_table_t **table);
 int faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
     uint64_t *generation);
+int faasctl_check(faasctl_t *ctl, faasctl_build_pt build, void *data);
+size_t faasctl_key_history(faasctl_t *ctl, char *buf, size_t size,
+    const char *function);
+int faasctl_wait(faasctl_t *ctl, const faasctl_warm_t *warm, size_t n);
+void faasctl_signals(int on);
+int faasctl_interrupted(void);
 
 /* faasctl_view.c */
 int faasctl_view_init(faasctl_view_t *v, const faas_table_t *current,
@@ -106,6 +149,13 @@ int faasctl_view_remove(faasctl_view_t *v, const char *name);
 int faasctl_view_versions(faasctl_view_t *v, faas_table_function_t *f,
     const faas_version_t *add, const char *drop1, const char *drop2,
     const char *active);
+int faasctl_view_set_versions(faasctl_view_t *v, faas_table_function_t *f,
+    const faas_version_t *const *list, size_t n, const char *active);
+int faasctl_view_release(faasctl_view_t *v, faas_table_function_t *f,
+    const void *policy);
+char *faasctl_view_entry(const faas_table_function_t *f);
+int faasctl_view_history(faasctl_view_t *v, const char *function,
+    const char *note, const char *entry, int pop, char **pushed);
 void faasctl_view_free(faasctl_view_t *v);
 
 /* faasctl_store.c */
@@ -125,6 +175,17 @@ int faasctl_ls(faasctl_t *ctl, int argc, char **argv);
 int faasctl_routes(faasctl_t *ctl, int argc, char **argv);
 int faasctl_show(faasctl_t *ctl, int argc, char **argv);
 int faasctl_gen(faasctl_t *ctl, int argc, char **argv);
+void faasctl_time(uint64_t ms, char *buf, size_t size);
+
+/* faasctl_release.c */
+int faasctl_release(faasctl_t *ctl, int argc, char **argv);
+int faasctl_promote(faasctl_t *ctl, int argc, char **argv);
+int faasctl_rollback(faasctl_t *ctl, int argc, char **argv);
+
+/* faasctl_status.c */
+int faasctl_history(faasctl_t *ctl, int argc, char **argv);
+int faasctl_status(faasctl_t *ctl, int argc, char **argv);
+void faasctl_percent(unsigned bp, char *buf, size_t size);
 
 
 #endif /* FAASCTL_H_INCLUDED */

@@ -42,6 +42,8 @@ typedef struct {
     faas_version_t          version;
     faas_table_route_t     *routes;
     size_t                  nroutes;
+    char                   *before;     /* its entry before the deploy */
+    char                   *pushed;     /* --stage: its history entry */
 } faasctl_fn_t;
 
 
@@ -50,6 +52,8 @@ typedef struct {
     faasctl_fn_t           *fns;
     size_t                  n;
     faasctl_step_e          step;
+    unsigned                stage:1;
+    unsigned                checking:1;
 } faasctl_deploy_t;
 
 
@@ -59,18 +63,17 @@ static int faasctl_deploy_version(faasctl_t *ctl, faasctl_fn_t *fn,
     const char *real, const char *src);
 static int faasctl_deploy_build(faasctl_t *ctl, const faas_table_t *current,
     faasctl_view_t *next, void *data);
+static int faasctl_deploy_entry(faasctl_t *ctl, faasctl_view_t *next,
+    faasctl_deploy_t *d, faasctl_fn_t *fn, faas_table_function_t *f);
+static int faasctl_deploy_unstage(faasctl_t *ctl, faasctl_view_t *next,
+    faasctl_fn_t *fn);
 static int faasctl_deploy_wait(faasctl_t *ctl, faasctl_deploy_t *d);
 static int faasctl_deploy_rollback(faasctl_t *ctl, faasctl_deploy_t *d);
 static int faasctl_deploy_print(faasctl_t *ctl, faasctl_deploy_t *d,
     uint64_t generation);
 static void faasctl_deploy_free(faasctl_deploy_t *d);
-static void faasctl_signals(int on);
-static void faasctl_signal_handler(int signo);
 static int faasctl_rm_build(faasctl_t *ctl, const faas_table_t *current,
     faasctl_view_t *next, void *data);
-
-
-static volatile sig_atomic_t  faasctl_interrupted;
 
 
 int
@@ -89,6 +92,7 @@ faasctl_deploy(faasctl_t *ctl, int argc, char **argv)
     }
 
     memset(&d, 0, sizeof(faasctl_deploy_t));
+    d.stage = ctl->stage;
     real = NULL;
     rc = 1;
 
@@ -114,7 +118,7 @@ faasctl_deploy(faasctl_t *ctl, int argc, char **argv)
         }
     }
 
-    if (faasctl_interrupted) {
+    if (faasctl_interrupted()) {
         faasctl_error("interrupted");
         goto done;
     }
@@ -127,6 +131,11 @@ faasctl_deploy(faasctl_t *ctl, int argc, char **argv)
 
     if (faasctl_deploy_wait(ctl, &d) != FAAS_OK) {
         faasctl_deploy_rollback(ctl, &d);
+        goto done;
+    }
+
+    if (d.stage) {
+        rc = faasctl_deploy_print(ctl, &d, g);
         goto done;
     }
 
@@ -314,9 +323,14 @@ faasctl_deploy_check(faasctl_t *ctl, faasctl_deploy_t *d)
         return FAAS_ERROR;
     }
 
-    d->step = FAASCTL_CHECK;
+    /* --stage ends with the new versions beside the ones in force */
+
+    d->step = d->stage ? FAASCTL_ADD : FAASCTL_CHECK;
+    d->checking = 1;
 
     rc = faasctl_deploy_build(ctl, cur, &next, d);
+
+    d->checking = 0;
 
     json = NULL;
 
@@ -479,13 +493,12 @@ faasctl_deploy_build(faasctl_t *ctl, const faas_table_t *current,
     faasctl_view_t *next, void *data)
 {
     int                     changed;
+    char                    note[FAAS_VERSION_NAME_MAX + 32];
     size_t                  i, k;
-    const char             *old;
     faasctl_fn_t           *fn;
     faasctl_deploy_t       *d;
-    faas_table_function_t  *f, entry;
+    faas_table_function_t  *f;
 
-    (void) ctl;
     (void) current;
 
     d = data;
@@ -496,7 +509,21 @@ faasctl_deploy_build(faasctl_t *ctl, const faas_table_t *current,
         f = faasctl_view_find(next, fn->mf->name);
 
         if (d->step == FAASCTL_ROLLBACK) {
-            if (f == NULL || fn->name[0] == '\0') {
+            if (fn->name[0] == '\0') {
+                continue;
+            }
+
+            if (fn->pushed) {
+                switch (faasctl_deploy_unstage(ctl, next, fn)) {
+                case FAAS_OK:
+                    changed = 1;
+                    break;
+                case FAAS_ERROR:
+                    return FAAS_ERROR;
+                }
+            }
+
+            if (f == NULL) {
                 continue;
             }
 
@@ -527,132 +554,190 @@ faasctl_deploy_build(faasctl_t *ctl, const faas_table_t *current,
             continue;
         }
 
-        if (f == NULL) {
-            memset(&entry, 0, sizeof(faas_table_function_t));
-            entry.name = (char *) fn->mf->name;
-            entry.versions = &fn->version;
-            entry.nversions = 1;
-            entry.active = &fn->version;
+        if (d->step == FAASCTL_ADD && !d->checking) {
+            /* what a rollback of this deploy goes back to */
 
-            if (d->step != FAASCTL_ADD) {
-                entry.routes = fn->routes;
-                entry.nroutes = fn->nroutes;
-            }
+            free(fn->before);
 
-            if (faasctl_view_put(next, &entry) != FAAS_OK) {
+            fn->before = faasctl_view_entry(f);
+            if (fn->before == NULL) {
                 return FAAS_ERROR;
             }
+        }
 
-            changed = 1;
+        if (faasctl_deploy_entry(ctl, next, d, fn, f) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+
+        changed = 1;
+
+        if (d->checking
+            || (d->step == FAASCTL_ADD && !d->stage)
+            || d->step == FAASCTL_CHECK)
+        {
             continue;
         }
 
-        if (d->step == FAASCTL_ADD) {
-            if (faasctl_view_versions(next, f, &fn->version, NULL, NULL, NULL)
-                != FAAS_OK)
-            {
-                return FAAS_ERROR;
-            }
+        /* the generation that ends the deploy keeps what it replaced */
 
-            changed = 1;
-            continue;
-        }
+        snprintf(note, sizeof(note), "deploy %s%s", fn->name,
+                 d->stage ? " --stage" : "");
 
-        /* FAASCTL_CHECK and FAASCTL_ACTIVATE: the version replaces it */
-
-        old = f->active ? f->active->name : NULL;
-
-        if (faasctl_view_versions(next, f, &fn->version, old, NULL,
-                                  fn->name)
+        if (faasctl_view_history(next, fn->mf->name, note, fn->before, 0,
+                                 d->stage ? &fn->pushed : NULL)
             != FAAS_OK)
         {
             return FAAS_ERROR;
         }
-
-        f->routes = fn->routes;
-        f->nroutes = fn->nroutes;
-        changed = 1;
     }
 
     return changed ? FAAS_OK : FAASCTL_UNCHANGED;
 }
 
 
-/* until P:endpoints:FN:V holds "instances" live endpoints, for each */
+/*
+ * The entry of one deployed function in the table of a step: with
+ * FAASCTL_ADD the new version joins the versions kept warm; with
+ * FAASCTL_CHECK and FAASCTL_ACTIVATE it replaces the active one and the
+ * versions a release policy named, takes its routes, and the policy
+ * goes: the deploy ends a gray release.  Versions that are only staged
+ * stay.
+ */
+
+static int
+faasctl_deploy_entry(faasctl_t *ctl, faasctl_view_t *next,
+    faasctl_deploy_t *d, faasctl_fn_t *fn, faas_table_function_t *f)
+{
+    size_t                   k, n;
+    const char              *name, *old;
+    faas_table_function_t    entry;
+    const faas_version_t   **keep;
+
+    (void) ctl;
+
+    if (f == NULL) {
+        memset(&entry, 0, sizeof(faas_table_function_t));
+        entry.name = (char *) fn->mf->name;
+        entry.versions = &fn->version;
+        entry.nversions = 1;
+        entry.active = &fn->version;
+
+        if (d->step != FAASCTL_ADD) {
+            entry.routes = fn->routes;
+            entry.nroutes = fn->nroutes;
+        }
+
+        return faasctl_view_put(next, &entry);
+    }
+
+    if (d->step == FAASCTL_ADD) {
+        return faasctl_view_versions(next, f, &fn->version, NULL, NULL,
+                                     NULL);
+    }
+
+    keep = faasctl_view_alloc(next,
+                              (f->nversions + 1) * sizeof(faas_version_t *));
+    if (keep == NULL) {
+        return FAAS_ERROR;
+    }
+
+    old = f->active ? f->active->name : NULL;
+    n = 0;
+
+    for (k = 0; k < f->nversions; k++) {
+        name = f->versions[k].name;
+
+        if ((old && strcmp(name, old) == 0)
+            || strcmp(name, fn->name) == 0
+            || faas_release_names(f->release, name))
+        {
+            continue;
+        }
+
+        keep[n++] = &f->versions[k];
+    }
+
+    keep[n++] = &fn->version;
+
+    if (faasctl_view_set_versions(next, f, keep, n, fn->name) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    f->routes = fn->routes;
+    f->nroutes = fn->nroutes;
+    f->release = NULL;
+
+    return FAAS_OK;
+}
+
+
+/*
+ * A --stage whose versions did not come up: its history entry leaves
+ * with them, if it is still the newest.  FAAS_OK when it goes,
+ * FAASCTL_UNCHANGED when it is not there.
+ */
+
+static int
+faasctl_deploy_unstage(faasctl_t *ctl, faasctl_view_t *next,
+    faasctl_fn_t *fn)
+{
+    int          rc;
+    char         key[FAAS_KEY_MAX];
+    redisReply  *r;
+
+    if (faasctl_key_history(ctl, key, sizeof(key), fn->mf->name) == 0) {
+        return faasctl_prefix_error(ctl);
+    }
+
+    /* a change made in between makes the EXEC fail, and this is redone */
+
+    r = faasctl_command(ctl, key, "WATCH %s", key);
+    if (r == NULL) {
+        return FAAS_ERROR;
+    }
+
+    freeReplyObject(r);
+
+    r = faasctl_command(ctl, key, "LINDEX %s 0", key);
+    if (r == NULL) {
+        return FAAS_ERROR;
+    }
+
+    rc = (r->type == REDIS_REPLY_STRING && strcmp(r->str, fn->pushed) == 0);
+    freeReplyObject(r);
+
+    if (!rc) {
+        return FAASCTL_UNCHANGED;
+    }
+
+    return faasctl_view_history(next, fn->mf->name, NULL, NULL, 1, NULL);
+}
+
 
 static int
 faasctl_deploy_wait(faasctl_t *ctl, faasctl_deploy_t *d)
 {
-    int              ready;
-    char             key[FAAS_KEY_MAX];
+    int              rc;
     size_t           i;
-    uint64_t         deadline;
-    redisReply      *r;
-    faasctl_fn_t    *fn, *late;
-    struct timespec  ts;
+    faasctl_warm_t  *warm;
 
-    if (ctl->wait < 0) {
-        return FAAS_OK;
+    warm = calloc(d->n, sizeof(faasctl_warm_t));
+    if (warm == NULL) {
+        faasctl_error("out of memory");
+        return FAAS_ERROR;
     }
 
-    deadline = faasctl_monotonic_ms() + (uint64_t) (ctl->wait * 1000);
-
-    for ( ;; ) {
-        ready = 1;
-        late = NULL;
-
-        for (i = 0; i < d->n; i++) {
-            fn = &d->fns[i];
-
-            if (faas_key_endpoints(key, sizeof(key), ctl->prefix,
-                                   fn->mf->name, fn->name)
-                == 0)
-            {
-                return faasctl_prefix_error(ctl);
-            }
-
-            r = faasctl_command(ctl, key, "ZCOUNT %s %" PRIu64 " +inf", key,
-                                faasctl_now_ms());
-            if (r == NULL) {
-                return FAAS_ERROR;
-            }
-
-            if (r->type != REDIS_REPLY_INTEGER
-                || r->integer < (long long) fn->version.instances)
-            {
-                ready = 0;
-                late = fn;
-            }
-
-            freeReplyObject(r);
-
-            if (!ready) {
-                break;
-            }
-        }
-
-        if (ready) {
-            return FAAS_OK;
-        }
-
-        if (faasctl_interrupted) {
-            faasctl_error("interrupted while version %s of %s was starting",
-                          late->name, late->mf->name);
-            return FAAS_ERROR;
-        }
-
-        if (faasctl_monotonic_ms() >= deadline) {
-            faasctl_error("version %s of %s did not become ready in %g s "
-                          "(is faasd -R running?)", late->name,
-                          late->mf->name, ctl->wait);
-            return FAAS_ERROR;
-        }
-
-        ts.tv_sec = 0;
-        ts.tv_nsec = FAASCTL_POLL_MS * 1000000L;
-
-        (void) nanosleep(&ts, NULL);
+    for (i = 0; i < d->n; i++) {
+        warm[i].function = d->fns[i].mf->name;
+        warm[i].version = d->fns[i].name;
+        warm[i].instances = d->fns[i].version.instances;
     }
+
+    rc = faasctl_wait(ctl, warm, d->n);
+
+    free(warm);
+
+    return rc;
 }
 
 
@@ -693,7 +778,8 @@ faasctl_deploy_print(faasctl_t *ctl, faasctl_deploy_t *d,
 
     if (!ctl->json) {
         for (i = 0; i < d->n; i++) {
-            printf("%s %s\n", d->fns[i].mf->name, d->fns[i].name);
+            printf("%s %s%s\n", d->fns[i].mf->name, d->fns[i].name,
+                   d->stage ? " (staged)" : "");
         }
 
         return 0;
@@ -721,7 +807,8 @@ faasctl_deploy_print(faasctl_t *ctl, faasctl_deploy_t *d,
         if (cJSON_AddStringToObject(item, "function", fn->mf->name) == NULL
             || cJSON_AddStringToObject(item, "version", fn->name) == NULL
             || cJSON_AddNumberToObject(item, "routes", (double) fn->nroutes)
-               == NULL)
+               == NULL
+            || (d->stage && cJSON_AddTrueToObject(item, "staged") == NULL))
         {
             cJSON_Delete(root);
             return faasctl_json_print(NULL);
@@ -751,6 +838,8 @@ faasctl_deploy_free(faasctl_deploy_t *d)
         }
 
         free(d->fns[i].routes);
+        free(d->fns[i].before);
+        free(d->fns[i].pushed);
     }
 
     free(d->fns);
@@ -758,34 +847,6 @@ faasctl_deploy_free(faasctl_deploy_t *d)
     if (d->manifest) {
         faas_manifest_free(d->manifest);
     }
-}
-
-
-/*
- * INT and TERM during a deploy end the wait and roll the table back,
- * rather than leave a version warming up forever.
- */
-
-static void
-faasctl_signals(int on)
-{
-    struct sigaction  sa;
-
-    memset(&sa, 0, sizeof(struct sigaction));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on ? faasctl_signal_handler : SIG_DFL;
-
-    (void) sigaction(SIGINT, &sa, NULL);
-    (void) sigaction(SIGTERM, &sa, NULL);
-}
-
-
-static void
-faasctl_signal_handler(int signo)
-{
-    (void) signo;
-
-    faasctl_interrupted = 1;
 }
 
 
@@ -837,12 +898,35 @@ faasctl_rm(faasctl_t *ctl, int argc, char **argv)
 }
 
 
+/* the entry removed is kept in the history: a rollback brings it back */
+
 static int
 faasctl_rm_build(faasctl_t *ctl, const faas_table_t *current,
     faasctl_view_t *next, void *data)
 {
+    int                     rc;
+    char                   *entry;
+    faas_table_function_t  *f;
+
     (void) ctl;
     (void) current;
+
+    f = faasctl_view_find(next, data);
+    if (f == NULL) {
+        return FAASCTL_UNCHANGED;
+    }
+
+    entry = faasctl_view_entry(f);
+    if (entry == NULL) {
+        return FAAS_ERROR;
+    }
+
+    rc = faasctl_view_history(next, data, "rm", entry, 0, NULL);
+    free(entry);
+
+    if (rc != FAAS_OK) {
+        return FAAS_ERROR;
+    }
 
     return faasctl_view_remove(next, data);
 }

@@ -26,6 +26,9 @@ static redisReply *faasctl_reply(faasctl_t *ctl, redisReply *r,
 static int faasctl_parse_u64(const char *s, size_t len, uint64_t *v);
 static int faasctl_exec_check(faasctl_t *ctl, redisReply *r,
     const char *what);
+static int faasctl_exec(faasctl_t *ctl, faasctl_view_t *next,
+    const char *json, size_t len, uint64_t g, const char *gkey,
+    const char *tkey, const char *okey, const char *ekey, redisReply **r);
 static void faasctl_unwatch(faasctl_t *ctl);
 static void faasctl_backoff(unsigned try);
 
@@ -390,7 +393,6 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
     char             *json;
     char              gkey[FAAS_KEY_MAX], tkey[FAAS_KEY_MAX];
     char              okey[FAAS_KEY_MAX], ekey[FAAS_KEY_MAX];
-    char              what[FAAS_KEY_MAX + 16];
     size_t            len;
     uint64_t          g;
     unsigned          try;
@@ -438,6 +440,8 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
             return FAAS_ERROR;
         }
 
+        next.source = tkey;
+
         rc = build(ctl, cur, &next, data);
 
         if (rc != FAAS_OK) {
@@ -450,11 +454,10 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
 
         json = faas_table_serialize(&next.table);
 
-        faasctl_view_free(&next);
-        faas_table_free(cur);
-
         if (json == NULL) {
             faasctl_error("out of memory");
+            faasctl_view_free(&next);
+            faas_table_free(cur);
             faasctl_unwatch(ctl);
             return FAAS_ERROR;
         }
@@ -466,71 +469,24 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
         if (faas_table_parse(tkey, json, len, &check, &err) != FAAS_OK) {
             faasctl_error_engine(&err);
             free(json);
+            faasctl_view_free(&next);
+            faas_table_free(cur);
             faasctl_unwatch(ctl);
             return FAAS_ERROR;
         }
 
         faas_table_free(check);
 
-        r = faasctl_command(ctl, NULL, "MULTI");
-        if (r == NULL) {
-            free(json);
-            faasctl_unwatch(ctl);
-            return FAAS_ERROR;
-        }
+        /* the history is changed in the same transaction as the table */
 
-        freeReplyObject(r);
-
-        /* queued: each answers QUEUED, or an error that aborts the EXEC */
-
-        rc = redisAppendCommand(ctl->ctx, "SET %s %b", tkey, json, len);
-        rc |= redisAppendCommand(ctl->ctx, "SET %s %" PRIu64, gkey, g + 1);
-
-        if (g > 0) {
-            rc |= redisAppendCommand(ctl->ctx, "EXPIRE %s %d", okey,
-                                     FAASCTL_OLD_TABLE_TTL);
-        }
-
-        rc |= redisAppendCommand(ctl->ctx, "PUBLISH %s %" PRIu64, ekey,
-                                 g + 1);
-        rc |= redisAppendCommand(ctl->ctx, "EXEC");
+        rc = faasctl_exec(ctl, &next, json, len, g, gkey, tkey, okey, ekey,
+                          &r);
 
         free(json);
-
-        if (rc != REDIS_OK) {
-            /* nothing was sent: the buffer is only sent by a read */
-            faasctl_error("out of memory");
-            faasctl_disconnect(ctl);
-            return FAAS_ERROR;
-        }
-
-        snprintf(what, sizeof(what), "SET %s", tkey);
-        rc = faasctl_exec_check(ctl, NULL, what);
-
-        if (rc == FAAS_OK) {
-            snprintf(what, sizeof(what), "SET %s", gkey);
-            rc = faasctl_exec_check(ctl, NULL, what);
-        }
-
-        if (rc == FAAS_OK && g > 0) {
-            snprintf(what, sizeof(what), "EXPIRE %s", okey);
-            rc = faasctl_exec_check(ctl, NULL, what);
-        }
-
-        if (rc == FAAS_OK) {
-            snprintf(what, sizeof(what), "PUBLISH %s", ekey);
-            rc = faasctl_exec_check(ctl, NULL, what);
-        }
+        faasctl_view_free(&next);
+        faas_table_free(cur);
 
         if (rc != FAAS_OK) {
-            /* the connection is out of step with its replies */
-            faasctl_disconnect(ctl);
-            return FAAS_ERROR;
-        }
-
-        if (redisGetReply(ctl->ctx, (void **) &r) != REDIS_OK) {
-            faasctl_redis_error(ctl, "EXEC");
-            faasctl_disconnect(ctl);
             return FAAS_ERROR;
         }
 
@@ -555,6 +511,203 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
                   "are being made)", gkey, FAASCTL_TRIES);
 
     return FAAS_ERROR;
+}
+
+
+/*
+ * MULTI, the commands of a switch, EXEC: FAAS_OK with EXEC's reply in
+ * *r (nil when the WATCH failed), else FAAS_ERROR, the error printed.
+ */
+
+static int
+faasctl_exec(faasctl_t *ctl, faasctl_view_t *next, const char *json,
+    size_t len, uint64_t g, const char *gkey, const char *tkey,
+    const char *okey, const char *ekey, redisReply **r)
+{
+    int              rc, pass;
+    char             hkey[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 16];
+    faasctl_hist_t  *h;
+
+    *r = faasctl_command(ctl, NULL, "MULTI");
+    if (*r == NULL) {
+        faasctl_unwatch(ctl);
+        return FAAS_ERROR;
+    }
+
+    freeReplyObject(*r);
+    *r = NULL;
+
+    /* queued: each answers QUEUED, or an error that aborts the EXEC */
+
+    rc = redisAppendCommand(ctl->ctx, "SET %s %b", tkey, json, len);
+    rc |= redisAppendCommand(ctl->ctx, "SET %s %" PRIu64, gkey, g + 1);
+
+    if (g > 0) {
+        rc |= redisAppendCommand(ctl->ctx, "EXPIRE %s %d", okey,
+                                 FAASCTL_OLD_TABLE_TTL);
+    }
+
+    for (h = next->hist; h; h = h->next) {
+        if (faasctl_key_history(ctl, hkey, sizeof(hkey), h->function) == 0) {
+            faasctl_disconnect(ctl);
+            return faasctl_prefix_error(ctl);
+        }
+
+        if (h->pop) {
+            rc |= redisAppendCommand(ctl->ctx, "LPOP %s", hkey);
+        }
+
+        if (h->push) {
+            rc |= redisAppendCommand(ctl->ctx, "LPUSH %s %s", hkey, h->push);
+            rc |= redisAppendCommand(ctl->ctx, "LTRIM %s 0 %d", hkey,
+                                     FAASCTL_HISTORY_MAX - 1);
+        }
+    }
+
+    rc |= redisAppendCommand(ctl->ctx, "PUBLISH %s %" PRIu64, ekey, g + 1);
+    rc |= redisAppendCommand(ctl->ctx, "EXEC");
+
+    if (rc != REDIS_OK) {
+        /* nothing was sent: the buffer is only sent by a read */
+        faasctl_error("out of memory");
+        faasctl_disconnect(ctl);
+        return FAAS_ERROR;
+    }
+
+    snprintf(what, sizeof(what), "SET %s", tkey);
+    rc = faasctl_exec_check(ctl, NULL, what);
+
+    if (rc == FAAS_OK) {
+        snprintf(what, sizeof(what), "SET %s", gkey);
+        rc = faasctl_exec_check(ctl, NULL, what);
+    }
+
+    if (rc == FAAS_OK && g > 0) {
+        snprintf(what, sizeof(what), "EXPIRE %s", okey);
+        rc = faasctl_exec_check(ctl, NULL, what);
+    }
+
+    for (h = next->hist; h && rc == FAAS_OK; h = h->next) {
+        (void) faasctl_key_history(ctl, hkey, sizeof(hkey), h->function);
+
+        for (pass = 0; pass < 3 && rc == FAAS_OK; pass++) {
+            if ((pass == 0 && !h->pop) || (pass > 0 && h->push == NULL)) {
+                continue;
+            }
+
+            snprintf(what, sizeof(what), "%s %s",
+                     pass == 0 ? "LPOP" : (pass == 1 ? "LPUSH" : "LTRIM"),
+                     hkey);
+            rc = faasctl_exec_check(ctl, NULL, what);
+        }
+    }
+
+    if (rc == FAAS_OK) {
+        snprintf(what, sizeof(what), "PUBLISH %s", ekey);
+        rc = faasctl_exec_check(ctl, NULL, what);
+    }
+
+    if (rc != FAAS_OK) {
+        /* the connection is out of step with its replies */
+        faasctl_disconnect(ctl);
+        return FAAS_ERROR;
+    }
+
+    if (redisGetReply(ctl->ctx, (void **) r) != REDIS_OK) {
+        *r = NULL;
+        faasctl_redis_error(ctl, "EXEC");
+        faasctl_disconnect(ctl);
+        return FAAS_ERROR;
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * Builds the table a change would end with from the table in force and
+ * judges it as a gateway would, writing nothing: so that a change of
+ * several generations is refused before the first one.  FAASCTL_UNCHANGED
+ * when "build" says so.
+ */
+
+int
+faasctl_check(faasctl_t *ctl, faasctl_build_pt build, void *data)
+{
+    int              rc;
+    char            *json, key[FAAS_KEY_MAX], source[FAAS_KEY_MAX + 32];
+    uint64_t         g;
+    faas_error_t     err;
+    faas_table_t    *cur, *check;
+    faasctl_view_t   next;
+
+    if (faasctl_table_read(ctl, 0, &g, &cur) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    if (faas_key_table(key, sizeof(key), ctl->prefix, g + 1) == 0) {
+        faas_table_free(cur);
+        return faasctl_prefix_error(ctl);
+    }
+
+    snprintf(source, sizeof(source), "the new table (%s)", key);
+
+    if (faasctl_view_init(&next, cur, g + 1) != FAAS_OK) {
+        faas_table_free(cur);
+        return FAAS_ERROR;
+    }
+
+    next.source = source;
+
+    rc = build(ctl, cur, &next, data);
+
+    json = NULL;
+
+    if (rc == FAAS_OK) {
+        json = faas_table_serialize(&next.table);
+        if (json == NULL) {
+            faasctl_error("out of memory");
+            rc = FAAS_ERROR;
+        }
+    }
+
+    faasctl_view_free(&next);
+    faas_table_free(cur);
+
+    if (rc != FAAS_OK) {
+        return rc;
+    }
+
+    rc = faas_table_parse(source, json, strlen(json), &check, &err);
+    free(json);
+
+    if (rc != FAAS_OK) {
+        faasctl_error_engine(&err);
+        return FAAS_ERROR;
+    }
+
+    faas_table_free(check);
+
+    return FAAS_OK;
+}
+
+
+/* P:history:FN: the function's previous entries, newest first */
+
+size_t
+faasctl_key_history(faasctl_t *ctl, char *buf, size_t size,
+    const char *function)
+{
+    int  n;
+
+    n = snprintf(buf, size, "%s:history:%s", ctl->prefix, function);
+
+    if (n < 0 || (size_t) n >= size) {
+        buf[0] = '\0';
+        return 0;
+    }
+
+    return n;
 }
 
 

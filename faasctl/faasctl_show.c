@@ -38,7 +38,6 @@ static redisReply *faasctl_zrange(faasctl_t *ctl, const char *key,
     const char *fmt, ...);
 static int faasctl_json_pair(cJSON *list, const char *name,
     const char *member, const char *score_name, double score);
-static void faasctl_time(uint64_t ms, char *buf, size_t size);
 
 
 int
@@ -666,7 +665,7 @@ faasctl_json_pair(cJSON *list, const char *name, const char *member,
 }
 
 
-static void
+void
 faasctl_time(uint64_t ms, char *buf, size_t size)
 {
     time_t     t;

@@ -7,8 +7,11 @@
  */
 
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "faasctl.h"
 
@@ -257,6 +260,217 @@ faasctl_view_versions(faasctl_view_t *v, faas_table_function_t *f,
 }
 
 
+/*
+ * The same, from a list: the entry keeps exactly these versions, in this
+ * order, with "active" (one of them) active.
+ */
+
+int
+faasctl_view_set_versions(faasctl_view_t *v, faas_table_function_t *f,
+    const faas_version_t *const *list, size_t n, const char *active)
+{
+    size_t           i;
+    faas_version_t  *vs;
+
+    vs = faasctl_view_alloc(v, (n + 1) * sizeof(faas_version_t));
+    if (vs == NULL) {
+        return FAAS_ERROR;
+    }
+
+    f->active = NULL;
+
+    for (i = 0; i < n; i++) {
+        vs[i] = *list[i];
+
+        if (strcmp(vs[i].name, active) == 0) {
+            f->active = &vs[i];
+        }
+    }
+
+    f->versions = vs;
+    f->nversions = n;
+
+    if (f->active == NULL) {
+        faasctl_error("function \"%s\": version \"%s\" would be active and is "
+                      "not kept", f->name, active);
+        return FAAS_ERROR;
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * Gives an entry of the view the policy "policy" (cJSON), judged by the
+ * engine against the entry's versions, which must be set first.  The
+ * message names the table being made, as the switch's check would.
+ */
+
+int
+faasctl_view_release(faasctl_view_t *v, faas_table_function_t *f,
+    const void *policy)
+{
+    char              path[FAAS_FUNCTION_NAME_MAX + 32];
+    size_t            i, cap;
+    const char      **names;
+    faas_error_t      err;
+    faas_release_t   *rel, **a;
+
+    if (v->nreleases == v->nreleases_cap) {
+        cap = v->nreleases_cap ? v->nreleases_cap * 2 : 4;
+
+        a = realloc(v->releases, cap * sizeof(faas_release_t *));
+        if (a == NULL) {
+            faasctl_error("out of memory");
+            return FAAS_ERROR;
+        }
+
+        v->releases = a;
+        v->nreleases_cap = cap;
+    }
+
+    names = faasctl_view_alloc(v, (f->nversions + 1) * sizeof(char *));
+    if (names == NULL) {
+        return FAAS_ERROR;
+    }
+
+    for (i = 0; i < f->nversions; i++) {
+        names[i] = f->versions[i].name;
+    }
+
+    snprintf(path, sizeof(path), "functions.%s.release", f->name);
+
+    if (faas_release_from_json(policy, names, f->nversions, path, &rel, &err)
+        != FAAS_OK)
+    {
+        err.file = v->source ? v->source : "the new table";
+        faasctl_error_engine(&err);
+        return FAAS_ERROR;
+    }
+
+    v->releases[v->nreleases++] = rel;
+    f->release = rel;
+
+    return FAAS_OK;
+}
+
+
+/*
+ * The JSON of one entry of a table, as faas_table_serialize() writes it
+ * (so that it reads back equal), malloc()ed; "null" for no entry.
+ */
+
+char *
+faasctl_view_entry(const faas_table_function_t *f)
+{
+    char          *json, *s;
+    cJSON         *root, *fns;
+    faas_table_t   t;
+
+    if (f == NULL) {
+        s = strdup("null");
+        goto done;
+    }
+
+    t.generation = 1;
+    t.functions = (faas_table_function_t *) f;
+    t.nfunctions = 1;
+
+    json = faas_table_serialize(&t);
+    if (json == NULL) {
+        s = NULL;
+        goto done;
+    }
+
+    root = cJSON_Parse(json);
+    free(json);
+
+    fns = cJSON_GetObjectItemCaseSensitive(root, "functions");
+
+    s = (fns && fns->child) ? cJSON_PrintUnformatted(fns->child) : NULL;
+
+    cJSON_Delete(root);
+
+done:
+
+    if (s == NULL) {
+        faasctl_error("out of memory");
+    }
+
+    return s;
+}
+
+
+/*
+ * Asks the switch to LPUSH {"at": ms, "note": note, "entry": entry} onto
+ * P:history:FN (when "note" is not NULL) and/or to LPOP it first.
+ * "pushed", when not NULL, gets a malloc()ed copy of what is pushed.
+ */
+
+int
+faasctl_view_history(faasctl_view_t *v, const char *function,
+    const char *note, const char *entry, int pop, char **pushed)
+{
+    char            *s;
+    cJSON           *o, *e;
+    faasctl_hist_t  *h, **last;
+
+    h = faasctl_view_alloc(v, sizeof(faasctl_hist_t));
+    if (h == NULL) {
+        return FAAS_ERROR;
+    }
+
+    h->function = function;
+    h->pop = pop ? 1 : 0;
+
+    if (note) {
+        o = cJSON_CreateObject();
+        e = cJSON_Parse(entry);
+
+        if (o == NULL || e == NULL
+            || cJSON_AddNumberToObject(o, "at", (double) faasctl_now_ms())
+               == NULL
+            || cJSON_AddStringToObject(o, "note", note) == NULL)
+        {
+            cJSON_Delete(o);
+            cJSON_Delete(e);
+            faasctl_error("out of memory");
+            return FAAS_ERROR;
+        }
+
+        cJSON_AddItemToObject(o, "entry", e);
+
+        s = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+
+        if (s == NULL) {
+            faasctl_error("out of memory");
+            return FAAS_ERROR;
+        }
+
+        h->push = faasctl_view_strdup(v, s);
+
+        if (pushed && h->push) {
+            free(*pushed);
+            *pushed = s;
+
+        } else {
+            free(s);
+        }
+
+        if (h->push == NULL) {
+            return FAAS_ERROR;
+        }
+    }
+
+    for (last = &v->hist; *last; last = &(*last)->next) { /* void */ }
+
+    *last = h;
+
+    return FAAS_OK;
+}
+
+
 void
 faasctl_view_free(faasctl_view_t *v)
 {
@@ -266,6 +480,11 @@ faasctl_view_free(faasctl_view_t *v)
         free(v->allocs[i]);
     }
 
+    for (i = 0; i < v->nreleases; i++) {
+        faas_release_free(v->releases[i]);
+    }
+
+    free(v->releases);
     free(v->allocs);
     free(v->table.functions);
 

@@ -20,6 +20,8 @@ static ngx_int_t ngx_http_faas_route(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, unsigned method, int *rc);
 static ngx_int_t ngx_http_faas_trace_id(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);
+static ngx_int_t ngx_http_faas_version_header(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx);
 static ngx_int_t ngx_http_faas_not_found(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_not_allowed(ngx_http_request_t *r,
     unsigned allowed);
@@ -110,9 +112,17 @@ ngx_http_faas_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "faas: \"%V\" -> function \"%V\" route \"%V\"",
-                   &r->uri, &ctx->function->name, &ctx->route);
+    if (flcf->version_header
+        && ctx->function->version.len
+        && ngx_http_faas_version_header(r, ctx) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas: \"%V\" -> function \"%V\" version \"%V\" "
+                   "route \"%V\"", &r->uri, &ctx->function->name,
+                   &ctx->function->version, &ctx->route);
 
     return ngx_http_faas_upstream_start(r, ctx);
 }
@@ -272,6 +282,26 @@ ngx_http_faas_trace_id(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
     h->hash = 1;
     ngx_str_set(&h->key, "X-Request-Id");
     h->value = ctx->trace_id;
+
+    return NGX_OK;
+}
+
+
+/* faas_version_header: the version that serves, for a Redis function */
+
+static ngx_int_t
+ngx_http_faas_version_header(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Faas-Version");
+    h->value = ctx->function->version;
 
     return NGX_OK;
 }

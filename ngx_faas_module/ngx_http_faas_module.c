@@ -133,6 +133,13 @@ static ngx_command_t  ngx_http_faas_commands[] = {
       offsetof(ngx_http_faas_main_conf_t, redis_timeout),
       NULL },
 
+    { ngx_string("faas_version_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_faas_loc_conf_t, version_header),
+      NULL },
+
     { ngx_string("faas_buffer_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -349,6 +356,7 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
      */
 
     flcf->enabled = NGX_CONF_UNSET;
+    flcf->version_header = NGX_CONF_UNSET;
 
     flcf->upstream.local = NGX_CONF_UNSET_PTR;
     flcf->upstream.next_upstream_tries = NGX_CONF_UNSET_UINT;
@@ -390,6 +398,8 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_hash_init_t             hash;
     ngx_http_faas_srv_conf_t   *fscf;
     ngx_http_faas_main_conf_t  *fmcf;
+
+    ngx_conf_merge_value(conf->version_header, prev->version_header, 0);
 
     ngx_conf_merge_ptr_value(conf->upstream.local, prev->upstream.local, NULL);
 

@@ -15,6 +15,7 @@
 #include <faas_router.h>
 #include <faas_proto.h>
 #include <faas_table.h>
+#include <faas_release.h>
 
 
 /* a slot that failed is skipped for this long unless every slot failed */
@@ -56,9 +57,13 @@ typedef struct {
 } ngx_http_faas_cached_t;
 
 
+/*
+ * What serves a request: a manifest's function, or one version of a
+ * function of the Redis table (each version has its own sockets).
+ */
 struct ngx_http_faas_function_s {
     ngx_str_t                    name;
-    ngx_str_t                    version;     /* Redis: the active one */
+    ngx_str_t                    version;     /* Redis: this version */
     const faas_function_t       *spec;        /* manifest functions */
     const faas_manifest_t       *manifest;
 
@@ -81,9 +86,13 @@ struct ngx_http_faas_table_s {
     faas_table_t                *table;       /* the engine's, for routes */
     faas_router_t               *router;
     ngx_uint_t                   nfunctions;
-    ngx_http_faas_function_t    *functions;   /* as table->functions; their
-                                                 slots are made at first
-                                                 use */
+
+    /*
+     * As table->functions: each function's versions, as its
+     * faas_table_function_t's, made when it is first called (NULL till
+     * then); each version's slots when it first serves a request.
+     */
+    ngx_http_faas_function_t   **functions;
     ngx_str_t                    socket_dir;
 };
 
@@ -123,6 +132,7 @@ typedef struct {
     ngx_flag_t                   enabled;
     ngx_str_t                    function_name;
     ngx_http_faas_function_t    *function;    /* faas_pass FUNCTION */
+    ngx_flag_t                   version_header;
     ngx_str_t                    conf_file;
     ngx_uint_t                   conf_line;
 } ngx_http_faas_loc_conf_t;
@@ -130,7 +140,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_request_t          *request;
-    ngx_http_faas_function_t    *function;
+    ngx_http_faas_function_t    *function;    /* Redis: the version picked */
     ngx_http_faas_table_t       *table;       /* held until the request ends */
     ngx_str_t                    route;
     ngx_str_t                    trace_id;
@@ -177,6 +187,10 @@ char *ngx_http_faas_redis_init_conf(ngx_conf_t *cf,
 ngx_int_t ngx_http_faas_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_faas_redis_exit_process(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_faas_redis_reconnections(void);
+
+/* ngx_http_faas_release.c */
+size_t ngx_http_faas_release_pick(ngx_http_request_t *r,
+    const faas_table_function_t *tf);
 
 /* ngx_http_faas_handler.c */
 ngx_int_t ngx_http_faas_handler(ngx_http_request_t *r);

@@ -4,8 +4,8 @@
  * The routing table from Redis as a worker process serves it: built whole
  * in a pool of its own from a checked faas_table_t, swapped in, and freed
  * when the last request that matched through it ends.  Nothing here talks
- * to Redis (ngx_http_faas_redis.c does) and nothing runs per request but
- * the reference counting.
+ * to Redis (ngx_http_faas_redis.c does); per request, the reference
+ * counting and the choice of the version (ngx_http_faas_release.c).
  */
 
 
@@ -18,6 +18,8 @@
 
 static void ngx_http_faas_table_cleanup(void *data);
 static void ngx_http_faas_table_request_done(void *data);
+static ngx_http_faas_function_t *ngx_http_faas_table_versions(
+    ngx_http_faas_table_t *table, ngx_uint_t i);
 static ngx_int_t ngx_http_faas_table_slots(ngx_http_faas_table_t *table,
     ngx_http_faas_function_t *fn);
 static void ngx_http_faas_table_keep_idle(ngx_http_faas_table_t *from,
@@ -40,12 +42,12 @@ ngx_http_faas_table_t *
 ngx_http_faas_table_create(ngx_cycle_t *cycle, faas_table_t *t,
     faas_router_t *router, const char *source)
 {
-    size_t                      i;
+    size_t                      i, k, len, max;
     ngx_pool_t                 *pool;
+    faas_version_t             *longest;
     ngx_pool_cleanup_t         *cln;
     faas_table_function_t      *tf;
     ngx_http_faas_table_t      *table;
-    ngx_http_faas_function_t   *fn;
     ngx_http_faas_main_conf_t  *fmcf;
 
     fmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_faas_module);
@@ -80,45 +82,44 @@ ngx_http_faas_table_create(ngx_cycle_t *cycle, faas_table_t *t,
 
     table->nfunctions = t->nfunctions;
     table->functions = ngx_pcalloc(pool, (t->nfunctions ? t->nfunctions : 1)
-                                         * sizeof(ngx_http_faas_function_t));
+                                         * sizeof(ngx_http_faas_function_t *));
     if (table->functions == NULL) {
         goto failed;
     }
 
     for (i = 0; i < t->nfunctions; i++) {
         tf = &t->functions[i];
-        fn = &table->functions[i];
-
-        fn->name.data = (u_char *) tf->name;
-        fn->name.len = ngx_strlen(tf->name);
-        fn->version.data = (u_char *) tf->active->name;
-        fn->version.len = ngx_strlen(tf->active->name);
-        fn->timeout = tf->active->timeout_ms;
-        fn->nslots = tf->active->instances ? tf->active->instances : 1;
-
-        /* a request's tried slots are a 64-bit set (peer.c) */
-
-        if (fn->nslots > FAAS_INSTANCES_MAX) {
-            fn->nslots = FAAS_INSTANCES_MAX;
-        }
 
         /*
-         * The sockets are made when the function is first called: most
-         * functions of a big table are never called by a given worker
-         * process, and each slot holds a sockaddr_un.  Their length is
-         * checked now, so that the table is refused as a whole.
+         * The versions and their sockets are made when the function is
+         * first called: most functions of a big table are never called
+         * by a given worker process, and each slot holds a sockaddr_un.
+         * Every version may serve (a release policy picks among them):
+         * the longest path is checked now, so that the table is refused
+         * as a whole.
          */
 
-        if (fmcf->socket_dir.len + fn->name.len + fn->version.len
+        longest = tf->active;
+        max = 0;
+
+        for (k = 0; k < tf->nversions; k++) {
+            len = ngx_strlen(tf->versions[k].name);
+
+            if (len > max) {
+                longest = &tf->versions[k];
+                max = len;
+            }
+        }
+
+        if (fmcf->socket_dir.len + ngx_strlen(tf->name) + max
             + sizeof("/@-64.sock") - 1
             >= sizeof(((struct sockaddr_un *) 0)->sun_path) - 1)
         {
             ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
                           "faas redis: table \"%s\" not used: the socket "
-                          "path \"%V/%V@%V-0.sock\" is longer than a Unix "
+                          "path \"%V/%s@%s-0.sock\" is longer than a Unix "
                           "socket path may be: shorten faas_socket_dir",
-                          source, &fmcf->socket_dir, &fn->name,
-                          &fn->version);
+                          source, &fmcf->socket_dir, tf->name, longest->name);
             goto failed;
         }
     }
@@ -192,14 +193,21 @@ ngx_http_faas_table_current(void)
 }
 
 
-/* the request's function is the table's: it holds the table till its end */
+/*
+ * The request's function is the table's: it holds the table till its
+ * end.  The version that serves it is chosen here, once: a retry stays
+ * with that version's slots.
+ */
 
 ngx_int_t
 ngx_http_faas_table_acquire(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     ngx_http_faas_table_t *table)
 {
-    ngx_uint_t           i;
-    ngx_pool_cleanup_t  *cln;
+    size_t                      k;
+    ngx_uint_t                  i;
+    ngx_pool_cleanup_t         *cln;
+    faas_table_function_t      *tf;
+    ngx_http_faas_function_t   *versions, *fn;
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
@@ -208,15 +216,28 @@ ngx_http_faas_table_acquire(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 
     /* faas_table_parse_router() gives each route its faas_table_function_t */
 
-    i = (faas_table_function_t *) ctx->match.data - table->table->functions;
+    tf = ctx->match.data;
+    i = tf - table->table->functions;
 
-    if (table->functions[i].slots == NULL
-        && ngx_http_faas_table_slots(table, &table->functions[i]) != NGX_OK)
+    versions = table->functions[i];
+
+    if (versions == NULL) {
+        versions = ngx_http_faas_table_versions(table, i);
+        if (versions == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    k = ngx_http_faas_release_pick(r, tf);
+    fn = &versions[k];
+
+    if (fn->slots == NULL
+        && ngx_http_faas_table_slots(table, fn) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->function = &table->functions[i];
+    ctx->function = fn;
     ctx->table = table;
 
     table->refs++;
@@ -236,6 +257,51 @@ ngx_http_faas_table_request_done(void *data)
 
 
 /* once per function and table, from the table's pool */
+
+static ngx_http_faas_function_t *
+ngx_http_faas_table_versions(ngx_http_faas_table_t *table, ngx_uint_t i)
+{
+    size_t                     k;
+    ngx_str_t                  name;
+    faas_version_t            *v;
+    faas_table_function_t     *tf;
+    ngx_http_faas_function_t  *versions, *fn;
+
+    tf = &table->table->functions[i];
+
+    versions = ngx_pcalloc(table->pool,
+                           tf->nversions * sizeof(ngx_http_faas_function_t));
+    if (versions == NULL) {
+        return NULL;
+    }
+
+    name.data = (u_char *) tf->name;
+    name.len = ngx_strlen(tf->name);
+
+    for (k = 0; k < tf->nversions; k++) {
+        v = &tf->versions[k];
+        fn = &versions[k];
+
+        fn->name = name;
+        fn->version.data = (u_char *) v->name;
+        fn->version.len = ngx_strlen(v->name);
+        fn->timeout = v->timeout_ms;
+        fn->nslots = v->instances ? v->instances : 1;
+
+        /* a request's tried slots are a 64-bit set (peer.c) */
+
+        if (fn->nslots > FAAS_INSTANCES_MAX) {
+            fn->nslots = FAAS_INSTANCES_MAX;
+        }
+    }
+
+    table->functions[i] = versions;
+
+    return versions;
+}
+
+
+/* once per version and table, from the table's pool */
 
 static ngx_int_t
 ngx_http_faas_table_slots(ngx_http_faas_table_t *table,
@@ -262,6 +328,7 @@ ngx_http_faas_table_slots(ngx_http_faas_table_t *table,
 void
 ngx_http_faas_table_release(ngx_http_faas_table_t *table)
 {
+    size_t                     k;
     ngx_uint_t                 i, s;
     ngx_http_faas_function_t  *fn;
 
@@ -274,14 +341,20 @@ ngx_http_faas_table_release(ngx_http_faas_table_t *table)
                    table->generation);
 
     for (i = 0; i < table->nfunctions; i++) {
-        fn = &table->functions[i];
-
-        if (fn->slots == NULL) {
+        if (table->functions[i] == NULL) {
             continue;
         }
 
-        for (s = 0; s < fn->nslots; s++) {
-            ngx_http_faas_keepalive_drop(&fn->slots[s]);
+        for (k = 0; k < table->table->functions[i].nversions; k++) {
+            fn = &table->functions[i][k];
+
+            if (fn->slots == NULL) {
+                continue;
+            }
+
+            for (s = 0; s < fn->nslots; s++) {
+                ngx_http_faas_keepalive_drop(&fn->slots[s]);
+            }
         }
     }
 
@@ -306,26 +379,29 @@ ngx_http_faas_table_exit(void)
 
 
 /*
- * A function whose active version did not change keeps its sockets, and
- * so its idle connections.  Both tables list functions sorted by name.
+ * A version that both tables have keeps its sockets, and so its idle
+ * connections.  Both tables list functions sorted by name; a function
+ * has at most FAAS_TABLE_VERSIONS_MAX versions.
  */
 
 static void
 ngx_http_faas_table_keep_idle(ngx_http_faas_table_t *from,
     ngx_http_faas_table_t *to, ngx_uint_t keepalive)
 {
+    size_t                     k, n;
     ngx_int_t                  cmp;
     ngx_uint_t                 i, j, s;
-    ngx_http_faas_function_t  *a, *b;
+    faas_table_function_t     *ta, *tb;
+    ngx_http_faas_function_t  *a, *b, *versions;
 
     i = 0;
     j = 0;
 
     while (i < from->nfunctions && j < to->nfunctions) {
-        a = &from->functions[i];
-        b = &to->functions[j];
+        ta = &from->table->functions[i];
+        tb = &to->table->functions[j];
 
-        cmp = ngx_strcmp(a->name.data, b->name.data);
+        cmp = ngx_strcmp(ta->name, tb->name);
 
         if (cmp < 0) {
             i++;
@@ -337,11 +413,40 @@ ngx_http_faas_table_keep_idle(ngx_http_faas_table_t *from,
             continue;
         }
 
-        if (a->slots
-            && a->version.len == b->version.len
-            && ngx_strcmp(a->version.data, b->version.data) == 0
-            && (b->slots || ngx_http_faas_table_slots(to, b) == NGX_OK))
-        {
+        for (k = 0; from->functions[i] && k < ta->nversions; k++) {
+            a = &from->functions[i][k];
+
+            if (a->slots == NULL) {
+                continue;
+            }
+
+            for (n = 0; n < tb->nversions; n++) {
+                if (ngx_strcmp(tb->versions[n].name, a->version.data) == 0) {
+                    break;
+                }
+            }
+
+            if (n == tb->nversions) {
+                continue;
+            }
+
+            versions = to->functions[j];
+
+            if (versions == NULL) {
+                versions = ngx_http_faas_table_versions(to, j);
+                if (versions == NULL) {
+                    return;
+                }
+            }
+
+            b = &versions[n];
+
+            if (b->slots == NULL
+                && ngx_http_faas_table_slots(to, b) != NGX_OK)
+            {
+                continue;
+            }
+
             for (s = 0; s < a->nslots && s < b->nslots; s++) {
                 ngx_http_faas_keepalive_move(&a->slots[s], &b->slots[s],
                                              keepalive);

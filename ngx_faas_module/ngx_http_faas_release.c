@@ -1,0 +1,232 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * Gray release: which version of a function of the Redis table serves a
+ * request.  The engine's policy (faas_release.c) decides; this file
+ * hands it the request's values, read in place: a header, a cookie, a
+ * query argument or the client address, only when a rule or the sticky
+ * key asks for one, and without allocating.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_faas_module.h"
+
+
+static const char *ngx_http_faas_release_get(void *data, unsigned source,
+    const char *name, size_t name_len, size_t *len);
+static const char *ngx_http_faas_release_header(ngx_http_request_t *r,
+    const char *name, size_t name_len, size_t *len);
+static const char *ngx_http_faas_release_cookie(ngx_http_request_t *r,
+    const char *name, size_t name_len, size_t *len);
+
+
+/*
+ * Per worker process: the position of unkeyed requests in the engine's
+ * Weyl sequence.  Each worker's own run is spread evenly over the
+ * split's ranges, so the sum over workers is too.
+ */
+static uint64_t  ngx_http_faas_release_counter;
+
+
+/*
+ * The index in tf->versions of the version that serves the request: the
+ * policy's pick, or the active version when there is no policy or it
+ * picks none.  Versions are at most FAAS_TABLE_VERSIONS_MAX: a scan.
+ */
+
+size_t
+ngx_http_faas_release_pick(ngx_http_request_t *r,
+    const faas_table_function_t *tf)
+{
+    size_t       i;
+    const char  *name;
+
+    if (tf->release == NULL) {
+        return tf->active - tf->versions;
+    }
+
+    name = faas_release_pick(tf->release, tf->name,
+                             ngx_http_faas_release_get, r,
+                             &ngx_http_faas_release_counter);
+
+    if (name == NULL) {
+        return tf->active - tf->versions;
+    }
+
+    for (i = 0; i < tf->nversions; i++) {
+        if (ngx_strcmp(tf->versions[i].name, name) == 0) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "faas release: function \"%s\" version \"%s\"",
+                           tf->name, name);
+            return i;
+        }
+    }
+
+    /* a table's policy names only its versions: checked when parsed */
+
+    return tf->active - tf->versions;
+}
+
+
+static const char *
+ngx_http_faas_release_get(void *data, unsigned source, const char *name,
+    size_t name_len, size_t *len)
+{
+    ngx_http_request_t *r = data;
+
+    ngx_str_t  value;
+
+    switch (source) {
+
+    case FAAS_SOURCE_HEADER:
+        return ngx_http_faas_release_header(r, name, name_len, len);
+
+    case FAAS_SOURCE_COOKIE:
+        return ngx_http_faas_release_cookie(r, name, name_len, len);
+
+    case FAAS_SOURCE_QUERY:
+
+        /* as $arg_NAME: as sent, not percent-decoded */
+
+        if (ngx_http_arg(r, (u_char *) name, name_len, &value) != NGX_OK) {
+            return NULL;
+        }
+
+        *len = value.len;
+        return (const char *) value.data;
+
+    case FAAS_SOURCE_ADDR:
+
+        /* a client on a Unix socket has no address to match or hash */
+
+        if (r->connection->sockaddr->sa_family == AF_UNIX) {
+            return NULL;
+        }
+
+        *len = r->connection->addr_text.len;
+        return (const char *) r->connection->addr_text.data;
+
+    default:
+        return NULL;
+    }
+}
+
+
+/* the first header of that name; the policy's names are lower case */
+
+static const char *
+ngx_http_faas_release_header(ngx_http_request_t *r, const char *name,
+    size_t name_len, size_t *len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == name_len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, name_len) == 0)
+        {
+            *len = h[i].value.len;
+            return (const char *) h[i].value.data;
+        }
+    }
+}
+
+
+/*
+ * "Cookie: a=1; uid=42": the first cookie of that name, in every Cookie
+ * header in order.  Cookie names are case-sensitive (RFC 6265, and
+ * docs/redis.md), which ngx_http_parse_multi_header_lines() and
+ * $cookie_NAME are not, hence a parser of our own; like nginx's, it
+ * takes what is between '=' and ';' without the blanks around it.
+ */
+
+static const char *
+ngx_http_faas_release_cookie(ngx_http_request_t *r, const char *name,
+    size_t name_len, size_t *len)
+{
+    u_char            *p, *end, *start, *last;
+    ngx_uint_t         i;
+    ngx_table_elt_t  **h;
+
+    h = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        p = h[i]->value.data;
+        end = p + h[i]->value.len;
+
+        while (p < end) {
+
+            while (p < end && (*p == ' ' || *p == '\t' || *p == ';')) {
+                p++;
+            }
+
+            start = p;
+
+            while (p < end && *p != '=' && *p != ';') {
+                p++;
+            }
+
+            last = p;
+
+            while (last > start && (last[-1] == ' ' || last[-1] == '\t')) {
+                last--;
+            }
+
+            if (p == end || *p == ';') {
+                continue;
+            }
+
+            /* *p == '=' */
+
+            p++;
+
+            if ((size_t) (last - start) != name_len
+                || ngx_strncmp(start, name, name_len) != 0)
+            {
+                while (p < end && *p != ';') {
+                    p++;
+                }
+
+                continue;
+            }
+
+            while (p < end && (*p == ' ' || *p == '\t')) {
+                p++;
+            }
+
+            start = p;
+
+            while (p < end && *p != ';') {
+                p++;
+            }
+
+            while (p > start && (p[-1] == ' ' || p[-1] == '\t')) {
+                p--;
+            }
+
+            *len = p - start;
+            return (const char *) start;
+        }
+    }
+
+    return NULL;
+}

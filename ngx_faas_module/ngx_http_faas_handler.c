@@ -48,7 +48,7 @@ static ngx_str_t  ngx_http_faas_method_names[] = {
 ngx_int_t
 ngx_http_faas_trace_init(ngx_cycle_t *cycle)
 {
-    uint64_t  seed[2];
+    uint64_t  seed[3];
 
     if (getrandom(seed, sizeof(seed), 0) != sizeof(seed)) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
@@ -57,6 +57,7 @@ ngx_http_faas_trace_init(ngx_cycle_t *cycle)
     }
 
     faas_trace_init(&ngx_http_faas_trace, seed[0], seed[1]);
+    ngx_http_faas_release_init(seed[2]);
 
     return NGX_OK;
 }

@@ -189,6 +189,7 @@ void ngx_http_faas_redis_exit_process(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_faas_redis_reconnections(void);
 
 /* ngx_http_faas_release.c */
+void ngx_http_faas_release_init(uint64_t seed);
 size_t ngx_http_faas_release_pick(ngx_http_request_t *r,
     const faas_table_function_t *tf);
 

@@ -33,6 +33,18 @@ static uint64_t  ngx_http_faas_release_counter;
 
 
 /*
+ * A random start, so that the first unkeyed request of every worker
+ * does not land on the same range, the newest version's: the canary
+ */
+
+void
+ngx_http_faas_release_init(uint64_t seed)
+{
+    ngx_http_faas_release_counter = seed;
+}
+
+
+/*
  * The index in tf->versions of the version that serves the request: the
  * policy's pick, or the active version when there is no policy or it
  * picks none.  Versions are at most FAAS_TABLE_VERSIONS_MAX: a scan.

@@ -19,14 +19,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "faas_json.h"
 #include "faas_release.h"
 
 
 #define FAAS_RBLOCK_SIZE       1024
-#define FAAS_RPATH_SIZE        512
-#define FAAS_RPATH_PREFIX_MAX  128
-#define FAAS_RQUOTE_MAX        40            /* bytes of a value quoted */
-#define FAAS_RQUOTE_SIZE       56
 #define FAAS_RADDR_MAX         63            /* of a client address's text */
 
 #define FAAS_FNV_BASIS         0xcbf29ce484222325ULL
@@ -90,13 +87,11 @@ struct faas_release_s {
 /* the reader's state: where it is, for messages */
 
 typedef struct {
+    faas_json_t          j;
     faas_release_t      *rel;
-    faas_error_t        *err;
     const char *const   *versions;
     size_t               nversions;
     const char         **names;     /* versions[] copied */
-    size_t               len;
-    char                 path[FAAS_RPATH_SIZE];
 } faas_rctx_t;
 
 
@@ -119,9 +114,6 @@ static int faas_read_version(faas_rctx_t *ctx, cJSON *node,
     const char **out);
 static const char *faas_version_find(faas_rctx_t *ctx, const char *name);
 static int faas_split_cmp(const void *one, const void *two);
-static int faas_members(faas_rctx_t *ctx, cJSON *node, const char **names,
-    cJSON **found, int strict);
-static int faas_is_null(cJSON *node);
 
 static const char *faas_regex_check(const char *re, size_t len);
 static int faas_cidr_parse(const char *s, size_t len, faas_cidr_t *cidr);
@@ -140,17 +132,6 @@ static cJSON *faas_json_rule(const faas_rule_t *rule);
 static cJSON *faas_json_split(const faas_weights_t *w);
 static int faas_json_source(cJSON *o, unsigned source, const char *name);
 static int faas_json_cidr(cJSON *o, const faas_cidr_t *cidr);
-
-static size_t faas_path_key(faas_rctx_t *ctx, const char *key);
-static size_t faas_path_index(faas_rctx_t *ctx, size_t index);
-static void faas_path_pop(faas_rctx_t *ctx, size_t len);
-static const char *faas_describe(cJSON *node, char *buf, size_t size);
-static void faas_rquote(const char *s, size_t len, char *buf, size_t size);
-static int faas_fail(faas_rctx_t *ctx, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 
 
 /* the members each object may have; others are ignored, as in a table */
@@ -195,7 +176,7 @@ faas_release_from_json(const void *cjson, const char *const *versions,
     size_t        n;
     cJSON        *node, *found[3];
     faas_rctx_t   ctx;
-    char          got[FAAS_RQUOTE_SIZE];
+    char          got[FAAS_QUOTE_SIZE];
 
     *out = NULL;
 
@@ -203,13 +184,13 @@ faas_release_from_json(const void *cjson, const char *const *versions,
 
     /* null is the same as no policy, as for any optional member */
 
-    if (faas_is_null(node)) {
+    if (faas_json_is_null(node)) {
         return FAAS_OK;
     }
 
     memset(&ctx, 0, sizeof(faas_rctx_t));
 
-    ctx.err = err;
+    ctx.j.err = err;
     ctx.versions = versions;
     ctx.nversions = nversions;
 
@@ -221,23 +202,22 @@ faas_release_from_json(const void *cjson, const char *const *versions,
 
     n = strlen(path);
 
-    if (n > FAAS_RPATH_PREFIX_MAX) {
-        n = FAAS_RPATH_PREFIX_MAX;
+    if (n > FAAS_JSON_PREFIX_MAX) {
+        n = FAAS_JSON_PREFIX_MAX;
     }
 
-    memcpy(ctx.path, path, n);
-    ctx.path[n] = '\0';
-    ctx.len = n;
+    ctx.j.prefix = path;
+    ctx.j.prefix_len = n;
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(&ctx, "expected an object with \"rules\", "
-                         "\"split\" and \"sticky\", got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx.j, "expected an object with \"rules\", "
+                              "\"split\" and \"sticky\", got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     ctx.rel = calloc(1, sizeof(faas_release_t));
     if (ctx.rel == NULL) {
-        return faas_fail(&ctx, "out of memory");
+        return faas_json_fail(&ctx.j, "out of memory");
     }
 
     /* the policy's own copies of the names, for pick() to return */
@@ -245,7 +225,7 @@ faas_release_from_json(const void *cjson, const char *const *versions,
     if (nversions) {
         ctx.names = faas_ralloc(ctx.rel, nversions * sizeof(char *));
         if (ctx.names == NULL) {
-            faas_fail(&ctx, "out of memory");
+            faas_json_fail(&ctx.j, "out of memory");
             goto failed;
         }
     }
@@ -258,19 +238,19 @@ faas_release_from_json(const void *cjson, const char *const *versions,
         ctx.names[n] = faas_rstrndup(ctx.rel, versions[n],
                                      strlen(versions[n]));
         if (ctx.names[n] == NULL) {
-            faas_fail(&ctx, "out of memory");
+            faas_json_fail(&ctx.j, "out of memory");
             goto failed;
         }
     }
 
-    if (faas_members(&ctx, node, faas_policy_keys, found, 0) != FAAS_OK
+    if (faas_json_members(&ctx.j, node, faas_policy_keys, found, 0) != FAAS_OK
         || faas_read_rules(&ctx, found[FAAS_P_RULES]) != FAAS_OK)
     {
         goto failed;
     }
 
-    if (!faas_is_null(found[FAAS_P_SPLIT])) {
-        n = faas_path_key(&ctx, "split");
+    if (!faas_json_is_null(found[FAAS_P_SPLIT])) {
+        n = faas_json_key(&ctx.j, "split");
 
         if (faas_read_split(&ctx, found[FAAS_P_SPLIT], &ctx.rel->split)
             != FAAS_OK)
@@ -278,7 +258,7 @@ faas_release_from_json(const void *cjson, const char *const *versions,
             goto failed;
         }
 
-        faas_path_pop(&ctx, n);
+        faas_json_pop(&ctx.j, n);
     }
 
     if (faas_read_sticky(&ctx, found[FAAS_P_STICKY]) != FAAS_OK) {
@@ -647,39 +627,40 @@ faas_read_rules(faas_rctx_t *ctx, cJSON *node)
     int       n;
     size_t    i, kp, ip;
     cJSON    *item;
-    char      got[FAAS_RQUOTE_SIZE];
+    char      got[FAAS_QUOTE_SIZE];
 
-    if (faas_is_null(node)) {
+    if (faas_json_is_null(node)) {
         return FAAS_OK;
     }
 
-    kp = faas_path_key(ctx, "rules");
+    kp = faas_json_key(&ctx->j, "rules");
 
     if (!cJSON_IsArray(node)) {
-        return faas_fail(ctx, "expected an array of rules, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an array of rules, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     n = cJSON_GetArraySize(node);
 
     if (n > FAAS_RELEASE_RULES_MAX) {
-        return faas_fail(ctx, "more than %d rules", FAAS_RELEASE_RULES_MAX);
+        return faas_json_fail(&ctx->j,
+                              "more than %d rules", FAAS_RELEASE_RULES_MAX);
     }
 
     if (n == 0) {
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
         return FAAS_OK;
     }
 
     ctx->rel->rules = faas_ralloc(ctx->rel, n * sizeof(faas_rule_t));
     if (ctx->rel->rules == NULL) {
-        return faas_fail(ctx, "out of memory");
+        return faas_json_fail(&ctx->j, "out of memory");
     }
 
     i = 0;
 
     cJSON_ArrayForEach(item, node) {
-        ip = faas_path_index(ctx, i);
+        ip = faas_json_index(&ctx->j, i);
 
         /* counted first, so that a failure frees the rule's regex too */
 
@@ -689,12 +670,12 @@ faas_read_rules(faas_rctx_t *ctx, cJSON *node)
             return FAAS_ERROR;
         }
 
-        faas_path_pop(ctx, ip);
+        faas_json_pop(&ctx->j, ip);
 
         i++;
     }
 
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, kp);
 
     return FAAS_OK;
 }
@@ -705,38 +686,41 @@ faas_read_rule(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
 {
     size_t   kp;
     cJSON   *found[3];
-    char     got[FAAS_RQUOTE_SIZE];
+    char     got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object with \"match\" and "
-                         "\"version\" or \"split\", got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an object with \"match\" and "
+                              "\"version\" or \"split\", got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
-    if (faas_members(ctx, node, faas_rule_keys, found, 0) != FAAS_OK) {
+    if (faas_json_members(&ctx->j, node, faas_rule_keys, found, 0)
+        != FAAS_OK)
+    {
         return FAAS_ERROR;
     }
 
-    if (faas_is_null(found[FAAS_U_MATCH])) {
-        return faas_fail(ctx, "\"match\" is missing");
+    if (faas_json_is_null(found[FAAS_U_MATCH])) {
+        return faas_json_fail(&ctx->j, "\"match\" is missing");
     }
 
-    kp = faas_path_key(ctx, "match");
+    kp = faas_json_key(&ctx->j, "match");
 
     if (faas_read_match(ctx, found[FAAS_U_MATCH], rule) != FAAS_OK) {
         return FAAS_ERROR;
     }
 
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, kp);
 
-    if (faas_is_null(found[FAAS_U_VERSION])
-        == faas_is_null(found[FAAS_U_SPLIT]))
+    if (faas_json_is_null(found[FAAS_U_VERSION])
+        == faas_json_is_null(found[FAAS_U_SPLIT]))
     {
-        return faas_fail(ctx, "expected exactly one of version, split");
+        return faas_json_fail(&ctx->j,
+                              "expected exactly one of version, split");
     }
 
-    if (!faas_is_null(found[FAAS_U_VERSION])) {
-        kp = faas_path_key(ctx, "version");
+    if (!faas_json_is_null(found[FAAS_U_VERSION])) {
+        kp = faas_json_key(&ctx->j, "version");
 
         if (faas_read_version(ctx, found[FAAS_U_VERSION], &rule->version)
             != FAAS_OK)
@@ -745,7 +729,7 @@ faas_read_rule(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
         }
 
     } else {
-        kp = faas_path_key(ctx, "split");
+        kp = faas_json_key(&ctx->j, "split");
 
         if (faas_read_split(ctx, found[FAAS_U_SPLIT], &rule->split)
             != FAAS_OK)
@@ -754,7 +738,7 @@ faas_read_rule(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
         }
     }
 
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, kp);
 
     return FAAS_OK;
 }
@@ -765,14 +749,14 @@ faas_read_match(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
 {
     size_t   kp;
     cJSON   *found[FAAS_M_N], *value;
-    char     got[FAAS_RQUOTE_SIZE];
+    char     got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an object, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
-    if (faas_members(ctx, node, faas_match_keys, found, 1) != FAAS_OK
+    if (faas_json_members(&ctx->j, node, faas_match_keys, found, 1) != FAAS_OK
         || faas_read_source(ctx, node, &rule->source, &value) != FAAS_OK)
     {
         return FAAS_ERROR;
@@ -780,34 +764,35 @@ faas_read_match(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
 
     ctx->rel->sources |= 1u << rule->source;
 
-    if (!faas_is_null(found[FAAS_M_EQUALS])
-        && !faas_is_null(found[FAAS_M_REGEX]))
+    if (!faas_json_is_null(found[FAAS_M_EQUALS])
+        && !faas_json_is_null(found[FAAS_M_REGEX]))
     {
-        return faas_fail(ctx, "expected at most one of equals, regex");
+        return faas_json_fail(&ctx->j,
+                              "expected at most one of equals, regex");
     }
 
     if (rule->source == FAAS_SOURCE_ADDR) {
-        if (!faas_is_null(found[FAAS_M_EQUALS])
-            || !faas_is_null(found[FAAS_M_REGEX]))
+        if (!faas_json_is_null(found[FAAS_M_EQUALS])
+            || !faas_json_is_null(found[FAAS_M_REGEX]))
         {
-            return faas_fail(ctx, "\"addr\" takes a CIDR and no "
-                             "\"equals\" or \"regex\"");
+            return faas_json_fail(&ctx->j, "\"addr\" takes a CIDR and no "
+                                  "\"equals\" or \"regex\"");
         }
 
-        kp = faas_path_key(ctx, "addr");
+        kp = faas_json_key(&ctx->j, "addr");
 
         if (faas_read_cidr(ctx, value, &rule->cidr) != FAAS_OK) {
             return FAAS_ERROR;
         }
 
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
 
         rule->test = FAAS_MATCH_CIDR;
 
         return FAAS_OK;
     }
 
-    kp = faas_path_key(ctx, faas_match_keys[rule->source - 1]);
+    kp = faas_json_key(&ctx->j, faas_match_keys[rule->source - 1]);
 
     if (faas_read_source_name(ctx, rule->source, value, &rule->name,
                               &rule->name_len)
@@ -816,43 +801,43 @@ faas_read_match(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
         return FAAS_ERROR;
     }
 
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, kp);
 
-    if (!faas_is_null(found[FAAS_M_EQUALS])) {
-        kp = faas_path_key(ctx, "equals");
+    if (!faas_json_is_null(found[FAAS_M_EQUALS])) {
+        kp = faas_json_key(&ctx->j, "equals");
 
         value = found[FAAS_M_EQUALS];
 
         if (!cJSON_IsString(value)) {
-            return faas_fail(ctx, "expected a string, got %s",
-                             faas_describe(value, got, sizeof(got)));
+            return faas_json_fail(&ctx->j, "expected a string, got %s",
+                                  faas_json_describe(value, got, sizeof(got)));
         }
 
         rule->value_len = strlen(value->valuestring);
 
         if (rule->value_len > FAAS_RELEASE_VALUE_MAX) {
-            return faas_fail(ctx, "longer than %d bytes",
-                             FAAS_RELEASE_VALUE_MAX);
+            return faas_json_fail(&ctx->j, "longer than %d bytes",
+                                  FAAS_RELEASE_VALUE_MAX);
         }
 
         rule->value = faas_rstrndup(ctx->rel, value->valuestring,
                                     rule->value_len);
         if (rule->value == NULL) {
-            return faas_fail(ctx, "out of memory");
+            return faas_json_fail(&ctx->j, "out of memory");
         }
 
         rule->test = FAAS_MATCH_EXACT;
 
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
 
-    } else if (!faas_is_null(found[FAAS_M_REGEX])) {
-        kp = faas_path_key(ctx, "regex");
+    } else if (!faas_json_is_null(found[FAAS_M_REGEX])) {
+        kp = faas_json_key(&ctx->j, "regex");
 
         if (faas_read_regex(ctx, found[FAAS_M_REGEX], rule) != FAAS_OK) {
             return FAAS_ERROR;
         }
 
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
     }
 
     return FAAS_OK;
@@ -861,7 +846,7 @@ faas_read_match(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
 
 /*
  * The one source of a match or a sticky key: its FAAS_SOURCE_* and its
- * member; "node" was checked by faas_members().
+ * member; "node" was checked by faas_json_members().
  */
 
 static int
@@ -877,7 +862,7 @@ faas_read_source(faas_rctx_t *ctx, cJSON *node, unsigned *source,
     cJSON_ArrayForEach(item, node) {
         for (i = 0; i < 4; i++) {
             if (strcmp(item->string, faas_sticky_keys[i]) != 0
-                || faas_is_null(item))
+                || faas_json_is_null(item))
             {
                 continue;
             }
@@ -897,8 +882,9 @@ faas_read_source(faas_rctx_t *ctx, cJSON *node, unsigned *source,
 
 failed:
 
-    return faas_fail(ctx, "expected exactly one of header, cookie, query, "
-                     "addr");
+    return faas_json_fail(&ctx->j,
+                          "expected exactly one of header, cookie, query, "
+                          "addr");
 }
 
 
@@ -916,28 +902,29 @@ faas_read_source_name(faas_rctx_t *ctx, unsigned source, cJSON *node,
     size_t          i, n;
     unsigned char   c;
     char           *s;
-    char            got[FAAS_RQUOTE_SIZE];
+    char            got[FAAS_QUOTE_SIZE];
 
     static const char  *what[] = {
         "", "header name", "cookie name", "query argument's name"
     };
 
     if (!cJSON_IsString(node)) {
-        return faas_fail(ctx, "expected a %s, got %s", what[source],
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected a %s, got %s", what[source],
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     n = strlen(node->valuestring);
 
     if (n == 0 || n > FAAS_RELEASE_NAME_MAX) {
-        faas_rquote(node->valuestring, n, got, sizeof(got));
-        return faas_fail(ctx, "expected a %s of 1 to %d bytes, got %s",
-                         what[source], FAAS_RELEASE_NAME_MAX, got);
+        faas_quote(node->valuestring, n, got, sizeof(got));
+        return faas_json_fail(&ctx->j,
+                              "expected a %s of 1 to %d bytes, got %s",
+                              what[source], FAAS_RELEASE_NAME_MAX, got);
     }
 
     s = faas_rstrndup(ctx->rel, node->valuestring, n);
     if (s == NULL) {
-        return faas_fail(ctx, "out of memory");
+        return faas_json_fail(&ctx->j, "out of memory");
     }
 
     for (i = 0; i < n; i++) {
@@ -948,8 +935,8 @@ faas_read_source_name(faas_rctx_t *ctx, unsigned source, cJSON *node,
                 ? (c == '&' || c == '=' || c == '#')
                 : (strchr("\"(),/:;<=>?@[\\]{}", c) != NULL)))
         {
-            faas_rquote(node->valuestring, n, got, sizeof(got));
-            return faas_fail(ctx, "invalid %s %s", what[source], got);
+            faas_quote(node->valuestring, n, got, sizeof(got));
+            return faas_json_fail(&ctx->j, "invalid %s %s", what[source], got);
         }
 
         if (source == FAAS_SOURCE_HEADER && c >= 'A' && c <= 'Z') {
@@ -970,21 +957,21 @@ faas_read_regex(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
     int          rc;
     size_t       len;
     const char  *re, *why;
-    char         got[FAAS_RQUOTE_SIZE], msg[160];
+    char         got[FAAS_QUOTE_SIZE], msg[160];
 
     if (!cJSON_IsString(node)) {
-        return faas_fail(ctx, "expected a regex, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected a regex, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     re = node->valuestring;
     len = strlen(re);
 
-    faas_rquote(re, len, got, sizeof(got));
+    faas_quote(re, len, got, sizeof(got));
 
     if (len == 0 || len > FAAS_RELEASE_REGEX_MAX) {
-        return faas_fail(ctx, "bad regex %s: expected 1 to %d bytes",
-                         got, FAAS_RELEASE_REGEX_MAX);
+        return faas_json_fail(&ctx->j, "bad regex %s: expected 1 to %d bytes",
+                              got, FAAS_RELEASE_REGEX_MAX);
     }
 
     /*
@@ -995,12 +982,12 @@ faas_read_regex(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
     why = faas_regex_check(re, len);
 
     if (why != NULL) {
-        return faas_fail(ctx, "bad regex %s: %s", got, why);
+        return faas_json_fail(&ctx->j, "bad regex %s: %s", got, why);
     }
 
     rule->value = faas_rstrndup(ctx->rel, re, len);
     if (rule->value == NULL) {
-        return faas_fail(ctx, "out of memory");
+        return faas_json_fail(&ctx->j, "out of memory");
     }
 
     rule->value_len = len;
@@ -1009,7 +996,7 @@ faas_read_regex(faas_rctx_t *ctx, cJSON *node, faas_rule_t *rule)
 
     if (rc != 0) {
         regerror(rc, &rule->regex, msg, sizeof(msg));
-        return faas_fail(ctx, "bad regex %s: %s", got, msg);
+        return faas_json_fail(&ctx->j, "bad regex %s: %s", got, msg);
     }
 
     rule->test = FAAS_MATCH_REGEX;
@@ -1254,19 +1241,19 @@ static int
 faas_read_cidr(faas_rctx_t *ctx, cJSON *node, faas_cidr_t *cidr)
 {
     const char  *s;
-    char         got[FAAS_RQUOTE_SIZE];
+    char         got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsString(node)) {
-        return faas_fail(ctx, "expected a CIDR (\"10.0.0.0/8\", "
-                         "\"fd00::/8\"), got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected a CIDR (\"10.0.0.0/8\", "
+                              "\"fd00::/8\"), got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     s = node->valuestring;
 
     if (faas_cidr_parse(s, strlen(s), cidr) != FAAS_OK) {
-        faas_rquote(s, strlen(s), got, sizeof(got));
-        return faas_fail(ctx, "bad CIDR %s", got);
+        faas_quote(s, strlen(s), got, sizeof(got));
+        return faas_json_fail(&ctx->j, "bad CIDR %s", got);
     }
 
     return FAAS_OK;
@@ -1352,45 +1339,46 @@ faas_read_split(faas_rctx_t *ctx, cJSON *node, faas_weights_t *w)
     size_t     i, j, kp;
     cJSON     *item;
     unsigned   sum;
-    char       got[FAAS_RQUOTE_SIZE];
+    char       got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object of version: weight in "
-                         "basis points (10000 is 100%%), got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j,
+                              "expected an object of version: weight in "
+                              "basis points (10000 is 100%%), got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     n = cJSON_GetArraySize(node);
 
     if (n < 1 || n > FAAS_RELEASE_SPLIT_MAX) {
-        return faas_fail(ctx, "expected 1 to %d versions, got %d",
-                         FAAS_RELEASE_SPLIT_MAX, n);
+        return faas_json_fail(&ctx->j, "expected 1 to %d versions, got %d",
+                              FAAS_RELEASE_SPLIT_MAX, n);
     }
 
     w->ways = faas_ralloc(ctx->rel, n * sizeof(faas_split_t));
     w->ends = faas_ralloc(ctx->rel, n * sizeof(unsigned));
 
     if (w->ways == NULL || w->ends == NULL) {
-        return faas_fail(ctx, "out of memory");
+        return faas_json_fail(&ctx->j, "out of memory");
     }
 
     i = 0;
     sum = 0;
 
     cJSON_ArrayForEach(item, node) {
-        kp = faas_path_key(ctx, item->string);
+        kp = faas_json_key(&ctx->j, item->string);
 
         w->ways[i].version = faas_version_find(ctx, item->string);
 
         if (w->ways[i].version == NULL) {
-            faas_rquote(item->string, strlen(item->string), got,
-                        sizeof(got));
-            return faas_fail(ctx, "unknown version %s", got);
+            faas_quote(item->string, strlen(item->string), got,
+                       sizeof(got));
+            return faas_json_fail(&ctx->j, "unknown version %s", got);
         }
 
         for (j = 0; j < i; j++) {
             if (w->ways[j].version == w->ways[i].version) {
-                return faas_fail(ctx, "is there twice");
+                return faas_json_fail(&ctx->j, "is there twice");
             }
         }
 
@@ -1401,22 +1389,24 @@ faas_read_split(faas_rctx_t *ctx, cJSON *node, faas_weights_t *w)
         if (!(d >= 0 && d <= FAAS_RELEASE_WHOLE
               && d == (double) (unsigned) d))
         {
-            return faas_fail(ctx, "expected an integer from 0 to %d (basis "
-                             "points), got %s", FAAS_RELEASE_WHOLE,
-                             faas_describe(item, got, sizeof(got)));
+            return faas_json_fail(&ctx->j,
+                                  "expected an integer from 0 to %d (basis "
+                                  "points), got %s", FAAS_RELEASE_WHOLE,
+                                  faas_json_describe(item, got, sizeof(got)));
         }
 
         w->ways[i].weight = (unsigned) d;
         sum += w->ways[i].weight;
 
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
 
         i++;
     }
 
     if (sum != FAAS_RELEASE_WHOLE) {
-        return faas_fail(ctx, "weights sum to %u, not %d (100%%)", sum,
-                         FAAS_RELEASE_WHOLE);
+        return faas_json_fail(&ctx->j,
+                              "weights sum to %u, not %d (100%%)", sum,
+                              FAAS_RELEASE_WHOLE);
     }
 
     w->n = i;
@@ -1452,35 +1442,37 @@ faas_read_sticky(faas_rctx_t *ctx, cJSON *node)
     size_t           kp, vp;
     cJSON           *found[4], *value;
     faas_release_t  *rel;
-    char             got[FAAS_RQUOTE_SIZE];
+    char             got[FAAS_QUOTE_SIZE];
 
-    if (faas_is_null(node)) {
+    if (faas_json_is_null(node)) {
         return FAAS_OK;
     }
 
     rel = ctx->rel;
 
-    kp = faas_path_key(ctx, "sticky");
+    kp = faas_json_key(&ctx->j, "sticky");
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object such as {\"cookie\": "
-                         "\"uid\"}, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j,
+                              "expected an object such as {\"cookie\": "
+                              "\"uid\"}, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
-    if (faas_members(ctx, node, faas_sticky_keys, found, 1) != FAAS_OK
+    if (faas_json_members(&ctx->j, node, faas_sticky_keys, found, 1) != FAAS_OK
         || faas_read_source(ctx, node, &rel->sticky, &value) != FAAS_OK)
     {
         return FAAS_ERROR;
     }
 
-    vp = faas_path_key(ctx, faas_sticky_keys[rel->sticky - 1]);
+    vp = faas_json_key(&ctx->j, faas_sticky_keys[rel->sticky - 1]);
 
     if (rel->sticky == FAAS_SOURCE_ADDR) {
         if (!cJSON_IsTrue(value)) {
-            return faas_fail(ctx, "expected true (the client address is "
-                             "the key), got %s",
-                             faas_describe(value, got, sizeof(got)));
+            return faas_json_fail(&ctx->j,
+                                  "expected true (the client address is "
+                                  "the key), got %s",
+                                  faas_json_describe(value, got, sizeof(got)));
         }
 
     } else if (faas_read_source_name(ctx, rel->sticky, value,
@@ -1490,8 +1482,8 @@ faas_read_sticky(faas_rctx_t *ctx, cJSON *node)
         return FAAS_ERROR;
     }
 
-    faas_path_pop(ctx, vp);
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, vp);
+    faas_json_pop(&ctx->j, kp);
 
     rel->sources |= 1u << rel->sticky;
 
@@ -1503,11 +1495,13 @@ static int
 faas_read_version(faas_rctx_t *ctx, cJSON *node, const char **out)
 {
     const char  *s;
-    char         got[FAAS_RQUOTE_SIZE];
+    char         got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsString(node)) {
-        return faas_fail(ctx, "expected the name of one of the versions, "
-                         "got %s", faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j,
+                              "expected the name of one of the versions, "
+                              "got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     s = node->valuestring;
@@ -1515,8 +1509,8 @@ faas_read_version(faas_rctx_t *ctx, cJSON *node, const char **out)
     *out = faas_version_find(ctx, s);
 
     if (*out == NULL) {
-        faas_rquote(s, strlen(s), got, sizeof(got));
-        return faas_fail(ctx, "unknown version %s", got);
+        faas_quote(s, strlen(s), got, sizeof(got));
+        return faas_json_fail(&ctx->j, "unknown version %s", got);
     }
 
     return FAAS_OK;
@@ -1540,62 +1534,12 @@ faas_version_find(faas_rctx_t *ctx, const char *name)
 }
 
 
-/*
- * The members of an object named in "names", into found[] in that order;
- * a known one twice is an error.  "strict": any other is an error too.
- */
-
-static int
-faas_members(faas_rctx_t *ctx, cJSON *node, const char **names,
-    cJSON **found, int strict)
-{
-    size_t   i;
-    cJSON   *item;
-    char     got[FAAS_RQUOTE_SIZE];
-
-    for (i = 0; names[i]; i++) {
-        found[i] = NULL;
-    }
-
-    cJSON_ArrayForEach(item, node) {
-        for (i = 0; names[i]; i++) {
-            if (strcmp(item->string, names[i]) != 0) {
-                continue;
-            }
-
-            if (found[i] != NULL) {
-                return faas_fail(ctx, "\"%s\" is there twice", names[i]);
-            }
-
-            found[i] = item;
-            break;
-        }
-
-        if (strict && names[i] == NULL) {
-            faas_rquote(item->string, strlen(item->string), got,
-                        sizeof(got));
-            return faas_fail(ctx, "unknown member %s", got);
-        }
-    }
-
-    return FAAS_OK;
-}
-
-
-static int
-faas_is_null(cJSON *node)
-{
-    return node == NULL || cJSON_IsNull(node);
-}
-
-
 /* writing */
 
 char *
 faas_release_to_json(const faas_release_t *rel)
 {
-    char    *text, *copy;
-    size_t   i, len;
+    size_t   i;
     cJSON   *root, *rules, *o;
 
     if (rel == NULL) {
@@ -1642,25 +1586,7 @@ faas_release_to_json(const faas_release_t *rel)
         }
     }
 
-    text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-
-    if (text == NULL) {
-        return NULL;
-    }
-
-    /* malloc()ed, as the API says, whatever allocator cJSON was given */
-
-    len = strlen(text);
-
-    copy = malloc(len + 1);
-    if (copy != NULL) {
-        memcpy(copy, text, len + 1);
-    }
-
-    cJSON_free(text);
-
-    return copy;
+    return faas_json_print(root);
 
 failed:
 
@@ -1839,175 +1765,4 @@ faas_rstrndup(faas_release_t *rel, const char *s, size_t len)
     }
 
     return p;
-}
-
-
-/* messages: "functions.hello.release.rules[1].match: msg" */
-
-static size_t
-faas_path_key(faas_rctx_t *ctx, const char *key)
-{
-    size_t         saved, i;
-    unsigned char  c;
-
-    saved = ctx->len;
-
-    /* keys come from the JSON: shortened, control bytes as "?" */
-
-    if (ctx->len + FAAS_RQUOTE_MAX + 5 > FAAS_RPATH_SIZE) {
-        return saved;
-    }
-
-    ctx->path[ctx->len++] = '.';
-
-    for (i = 0; key[i] && i < FAAS_RQUOTE_MAX; i++) {
-        c = key[i];
-        ctx->path[ctx->len++] = (c < 0x20 || c == 0x7f) ? '?' : c;
-    }
-
-    if (key[i]) {
-        memcpy(ctx->path + ctx->len, "...", 3);
-        ctx->len += 3;
-    }
-
-    ctx->path[ctx->len] = '\0';
-
-    return saved;
-}
-
-
-static size_t
-faas_path_index(faas_rctx_t *ctx, size_t index)
-{
-    size_t  saved;
-
-    saved = ctx->len;
-
-    if (ctx->len + 24 > FAAS_RPATH_SIZE) {
-        return saved;
-    }
-
-    ctx->len += snprintf(ctx->path + ctx->len, FAAS_RPATH_SIZE - ctx->len,
-                         "[%zu]", index);
-
-    return saved;
-}
-
-
-static void
-faas_path_pop(faas_rctx_t *ctx, size_t len)
-{
-    ctx->len = len;
-    ctx->path[len] = '\0';
-}
-
-
-static int
-faas_fail(faas_rctx_t *ctx, const char *fmt, ...)
-{
-    va_list  args;
-    char     msg[256];
-
-    va_start(args, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, args);
-    va_end(args);
-
-    faas_error_set(ctx->err, NULL, 0, 0, "%s%s%s", ctx->path,
-                   ctx->len ? ": " : "", msg);
-
-    return FAAS_ERROR;
-}
-
-
-static const char *
-faas_describe(cJSON *node, char *buf, size_t size)
-{
-    double  d;
-
-    if (node == NULL || cJSON_IsNull(node)) {
-        return "null";
-    }
-
-    if (cJSON_IsTrue(node)) {
-        return "true";
-    }
-
-    if (cJSON_IsFalse(node)) {
-        return "false";
-    }
-
-    if (cJSON_IsObject(node)) {
-        return "an object";
-    }
-
-    if (cJSON_IsArray(node)) {
-        return "an array";
-    }
-
-    if (cJSON_IsString(node)) {
-        faas_rquote(node->valuestring, strlen(node->valuestring), buf, size);
-        return buf;
-    }
-
-    if (cJSON_IsNumber(node)) {
-        d = node->valuedouble;
-
-        /* the bounds first, so that the cast is defined */
-
-        if (d > -1e15 && d < 1e15 && d == (double) (long long) d) {
-            snprintf(buf, size, "%lld", (long long) d);
-
-        } else {
-            snprintf(buf, size, "%.17g", d);
-        }
-
-        return buf;
-    }
-
-    return "a value";
-}
-
-
-/* a value in quotes for messages: escaped, shortened */
-
-static void
-faas_rquote(const char *s, size_t len, char *buf, size_t size)
-{
-    size_t         i, n;
-    unsigned char  c;
-
-    static const char  hex[] = "0123456789abcdef";
-
-    n = 0;
-    buf[n++] = '"';
-
-    for (i = 0; i < len; i++) {
-
-        /* room for an escaped byte, "...", the quote and the NUL */
-
-        if (n + 4 + 3 + 2 > size || i == FAAS_RQUOTE_MAX) {
-            memcpy(buf + n, "...", 3);
-            n += 3;
-            break;
-        }
-
-        c = s[i];
-
-        if (c == '"' || c == '\\') {
-            buf[n++] = '\\';
-            buf[n++] = c;
-
-        } else if (c < 0x20 || c == 0x7f) {
-            buf[n++] = '\\';
-            buf[n++] = 'x';
-            buf[n++] = hex[c >> 4];
-            buf[n++] = hex[c & 0xf];
-
-        } else {
-            buf[n++] = c;
-        }
-    }
-
-    buf[n++] = '"';
-    buf[n] = '\0';
 }

@@ -16,10 +16,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "faas_json.h"
 #include "faas_table.h"
 
 
-#define FAAS_JDEPTH            8             /* of a path in messages */
 #define FAAS_MEMORY_MB_MAX     65536
 #define FAAS_CONCURRENCY_MAX   1000
 #define FAAS_URL_MAX           4096
@@ -44,24 +44,11 @@ typedef struct {
 } faas_version_impl_t;
 
 
-/*
- * Where a reader is, as the keys and indexes that lead there; made into
- * text ("functions.hello.routes[2].path") only for a message, as most
- * tables have no error and many nodes.
- */
+/* a reader's state: where it is, for messages, and the arena it fills */
 
 typedef struct {
-    const char     *key;        /* NULL: an index */
-    size_t          index;
-} faas_jframe_t;
-
-
-typedef struct {
-    const char     *source;
-    faas_error_t   *err;
+    faas_json_t     j;
     faas_arena_t   *pool;
-    size_t          depth;
-    faas_jframe_t   frames[FAAS_JDEPTH];
 } faas_jctx_t;
 
 
@@ -97,9 +84,6 @@ static int faas_read_uint(faas_jctx_t *ctx, cJSON *node, unsigned min,
     unsigned max, unsigned *out);
 static int faas_read_u64(faas_jctx_t *ctx, cJSON *node, uint64_t min,
     uint64_t max, uint64_t *out);
-static int faas_members(faas_jctx_t *ctx, cJSON *node, const char **names,
-    cJSON **found);
-static int faas_is_null(cJSON *node);
 
 static int faas_routes_check(const faas_table_t *table, const char *function,
     const faas_table_route_t *routes, size_t nroutes, const char *source,
@@ -109,15 +93,6 @@ static int faas_routes_add(const faas_table_t *table, faas_router_t *router,
     void *data, const char *source, faas_error_t *err);
 static int faas_function_cmp(const void *one, const void *two);
 
-static const char *faas_describe(cJSON *node, char *buf, size_t size);
-static size_t faas_path_key(faas_jctx_t *ctx, const char *key);
-static size_t faas_path_index(faas_jctx_t *ctx, size_t index);
-static void faas_path_pop(faas_jctx_t *ctx, size_t len);
-static int faas_fail(faas_jctx_t *ctx, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 static int faas_nomem(faas_jctx_t *ctx);
 
 static cJSON *faas_json_version(cJSON *o, const faas_version_t *v);
@@ -127,7 +102,6 @@ static int faas_json_u64(cJSON *object, const char *name, uint64_t value);
 static int faas_json_uint(cJSON *object, const char *name, unsigned value);
 static int faas_json_string(cJSON *object, const char *name,
     const char *value);
-static char *faas_json_print(cJSON *root);
 
 static size_t faas_key_format(char *buf, size_t size, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -213,8 +187,8 @@ faas_table_parse_router(const char *source, const char *json, size_t len,
 
     memset(&ctx, 0, sizeof(faas_jctx_t));
 
-    ctx.source = source;
-    ctx.err = err;
+    ctx.j.source = source;
+    ctx.j.err = err;
 
     if (faas_json_read(&ctx, json, len, &root) != FAAS_OK) {
         return FAAS_ERROR;
@@ -464,8 +438,8 @@ faas_version_parse(const char *source, const char *json, size_t len,
 
     memset(&ctx, 0, sizeof(faas_jctx_t));
 
-    ctx.source = source;
-    ctx.err = err;
+    ctx.j.source = source;
+    ctx.j.err = err;
 
     if (faas_json_read(&ctx, json, len, &root) != FAAS_OK) {
         return FAAS_ERROR;
@@ -487,25 +461,25 @@ faas_version_parse(const char *source, const char *json, size_t len,
     }
 
     if (found[FAAS_V_FUNCTION] == NULL) {
-        rc = faas_fail(&ctx, "\"function\" is missing");
+        rc = faas_json_fail(&ctx.j, "\"function\" is missing");
         goto done;
     }
 
-    faas_path_key(&ctx, "function");
+    faas_json_key(&ctx.j, "function");
 
     rc = faas_read_name(&ctx, found[FAAS_V_FUNCTION], 0, &function);
     if (rc != FAAS_OK) {
         goto done;
     }
 
-    faas_path_pop(&ctx, 0);
+    faas_json_pop(&ctx.j, 0);
 
     if (found[FAAS_V_VERSION] == NULL) {
-        rc = faas_fail(&ctx, "\"version\" is missing");
+        rc = faas_json_fail(&ctx.j, "\"version\" is missing");
         goto done;
     }
 
-    faas_path_key(&ctx, "version");
+    faas_json_key(&ctx.j, "version");
 
     rc = faas_read_name(&ctx, found[FAAS_V_VERSION], 1,
                         &impl->version.name);
@@ -513,10 +487,10 @@ faas_version_parse(const char *source, const char *json, size_t len,
         goto done;
     }
 
-    faas_path_pop(&ctx, 0);
-    faas_path_key(&ctx, "deployed_at");
+    faas_json_pop(&ctx.j, 0);
+    faas_json_key(&ctx.j, "deployed_at");
 
-    if (!faas_is_null(found[FAAS_V_DEPLOYED_AT])) {
+    if (!faas_json_is_null(found[FAAS_V_DEPLOYED_AT])) {
         rc = faas_read_u64(&ctx, found[FAAS_V_DEPLOYED_AT], 0,
                            FAAS_TABLE_GENERATION_MAX, &deployed);
         if (rc != FAAS_OK) {
@@ -524,15 +498,15 @@ faas_version_parse(const char *source, const char *json, size_t len,
         }
     }
 
-    faas_path_pop(&ctx, 0);
-    faas_path_key(&ctx, "routes");
+    faas_json_pop(&ctx.j, 0);
+    faas_json_key(&ctx.j, "routes");
 
     rc = faas_read_routes(&ctx, found[FAAS_V_ROUTES], routes, nroutes);
     if (rc != FAAS_OK) {
         goto done;
     }
 
-    faas_path_pop(&ctx, 0);
+    faas_json_pop(&ctx.j, 0);
 
     rc = faas_routes_check(NULL, function, *routes, *nroutes, source, NULL,
                            err);
@@ -609,8 +583,9 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
     }
 
     if (len > FAAS_TABLE_MAX_SIZE) {
-        return faas_fail(ctx, "is larger than %d bytes (64 MiB): %zu bytes",
-                         FAAS_TABLE_MAX_SIZE, len);
+        return faas_json_fail(&ctx->j,
+                              "is larger than %d bytes (64 MiB): %zu bytes",
+                              FAAS_TABLE_MAX_SIZE, len);
     }
 
     for (i = 0; i < len; i++) {
@@ -622,7 +597,7 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
     }
 
     if (i == len) {
-        return faas_fail(ctx, "is empty: expected a JSON object");
+        return faas_json_fail(&ctx->j, "is empty: expected a JSON object");
     }
 
     end = NULL;
@@ -642,8 +617,9 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
 
                 faas_quote(json + off, len - off, near, sizeof(near));
 
-                return faas_fail(ctx, "invalid JSON at byte %zu: unexpected "
-                                 "text after the value: %s", off, near);
+                return faas_json_fail(&ctx->j,
+                                      "invalid JSON at byte %zu: unexpected "
+                                      "text after the value: %s", off, near);
             }
         }
 
@@ -651,7 +627,7 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
     }
 
     if (end == NULL || end < json || end > json + len) {
-        return faas_fail(ctx, "invalid JSON");
+        return faas_json_fail(&ctx->j, "invalid JSON");
     }
 
     /* cJSON puts an error past the end on the last byte */
@@ -660,7 +636,8 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
 
     faas_quote(json + off, len - off, near, sizeof(near));
 
-    return faas_fail(ctx, "invalid JSON at byte %zu, near %s", off, near);
+    return faas_json_fail(&ctx->j,
+                          "invalid JSON at byte %zu, near %s", off, near);
 }
 
 
@@ -671,19 +648,23 @@ faas_read_table(faas_jctx_t *ctx, cJSON *root, faas_table_t *t)
     char    got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(root)) {
-        return faas_fail(ctx, "expected an object at the top of the table, "
-                         "got %s", faas_describe(root, got, sizeof(got)));
+        return faas_json_fail(&ctx->j,
+                              "expected an object at the top of the table, "
+                              "got %s",
+                              faas_json_describe(root, got, sizeof(got)));
     }
 
-    if (faas_members(ctx, root, faas_table_keys, found) != FAAS_OK) {
+    if (faas_json_members(&ctx->j, root, faas_table_keys, found, 0)
+        != FAAS_OK)
+    {
         return FAAS_ERROR;
     }
 
     if (found[FAAS_T_GENERATION] == NULL) {
-        return faas_fail(ctx, "\"generation\" is missing");
+        return faas_json_fail(&ctx->j, "\"generation\" is missing");
     }
 
-    faas_path_key(ctx, "generation");
+    faas_json_key(&ctx->j, "generation");
 
     if (faas_read_u64(ctx, found[FAAS_T_GENERATION], 1,
                       FAAS_TABLE_GENERATION_MAX, &t->generation)
@@ -692,10 +673,10 @@ faas_read_table(faas_jctx_t *ctx, cJSON *root, faas_table_t *t)
         return FAAS_ERROR;
     }
 
-    faas_path_pop(ctx, 0);
+    faas_json_pop(&ctx->j, 0);
 
     if (found[FAAS_T_FUNCTIONS] == NULL) {
-        return faas_fail(ctx, "\"functions\" is missing");
+        return faas_json_fail(&ctx->j, "\"functions\" is missing");
     }
 
     return faas_read_functions(ctx, found[FAAS_T_FUNCTIONS], t);
@@ -711,18 +692,18 @@ faas_read_functions(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
     faas_table_function_t  *fn;
     char                    got[FAAS_QUOTE_SIZE];
 
-    faas_path_key(ctx, "functions");
+    faas_json_key(&ctx->j, "functions");
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an object, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     n = cJSON_GetArraySize(node);
 
     if (n > FAAS_TABLE_FUNCTIONS_MAX) {
-        return faas_fail(ctx, "more than %d functions",
-                         FAAS_TABLE_FUNCTIONS_MAX);
+        return faas_json_fail(&ctx->j, "more than %d functions",
+                              FAAS_TABLE_FUNCTIONS_MAX);
     }
 
     if (n == 0) {
@@ -749,13 +730,13 @@ faas_read_functions(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
             return FAAS_ERROR;
         }
 
-        kp = faas_path_key(ctx, item->string);
+        kp = faas_json_key(&ctx->j, item->string);
 
         if (faas_read_function(ctx, item, fn) != FAAS_OK) {
             return FAAS_ERROR;
         }
 
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
 
         i++;
     }
@@ -767,12 +748,12 @@ faas_read_functions(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
 
     for (i = 1; i < t->nfunctions; i++) {
         if (strcmp(t->functions[i - 1].name, t->functions[i].name) == 0) {
-            return faas_fail(ctx, "function \"%s\" is there twice",
-                             t->functions[i].name);
+            return faas_json_fail(&ctx->j, "function \"%s\" is there twice",
+                                  t->functions[i].name);
         }
     }
 
-    faas_path_pop(ctx, 0);
+    faas_json_pop(&ctx->j, 0);
 
     return FAAS_OK;
 }
@@ -798,16 +779,18 @@ faas_read_function(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
     char     got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an object, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
-    if (faas_members(ctx, node, faas_function_keys, found) != FAAS_OK) {
+    if (faas_json_members(&ctx->j, node, faas_function_keys, found, 0)
+        != FAAS_OK)
+    {
         return FAAS_ERROR;
     }
 
     if (found[FAAS_F_VERSIONS] == NULL) {
-        return faas_fail(ctx, "\"versions\" is missing");
+        return faas_json_fail(&ctx->j, "\"versions\" is missing");
     }
 
     if (faas_read_versions(ctx, found[FAAS_F_VERSIONS], fn) != FAAS_OK) {
@@ -817,14 +800,16 @@ faas_read_function(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
     active = found[FAAS_F_ACTIVE];
 
     if (active == NULL) {
-        return faas_fail(ctx, "\"active\" is missing");
+        return faas_json_fail(&ctx->j, "\"active\" is missing");
     }
 
-    kp = faas_path_key(ctx, "active");
+    kp = faas_json_key(&ctx->j, "active");
 
     if (!cJSON_IsString(active)) {
-        return faas_fail(ctx, "expected the name of one of the versions, "
-                         "got %s", faas_describe(active, got, sizeof(got)));
+        return faas_json_fail(&ctx->j,
+                              "expected the name of one of the versions, "
+                              "got %s",
+                              faas_json_describe(active, got, sizeof(got)));
     }
 
     for (i = 0; i < fn->nversions; i++) {
@@ -835,13 +820,13 @@ faas_read_function(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
     }
 
     if (fn->active == NULL) {
-        return faas_fail(ctx, "%s is not one of the versions",
-                         faas_describe(active, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "%s is not one of the versions",
+                              faas_json_describe(active, got, sizeof(got)));
     }
 
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, kp);
 
-    kp = faas_path_key(ctx, "routes");
+    kp = faas_json_key(&ctx->j, "routes");
 
     if (faas_read_routes(ctx, found[FAAS_F_ROUTES], &fn->routes,
                          &fn->nroutes)
@@ -850,7 +835,7 @@ faas_read_function(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
         return FAAS_ERROR;
     }
 
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, kp);
 
     return faas_read_release(ctx, found[FAAS_F_RELEASE], fn);
 }
@@ -870,7 +855,7 @@ faas_read_release(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
     const char    *names[FAAS_TABLE_VERSIONS_MAX];
     char           path[FAAS_FUNCTION_NAME_MAX + 32];
 
-    if (faas_is_null(node)) {
+    if (faas_json_is_null(node)) {
         return FAAS_OK;
     }
 
@@ -884,7 +869,7 @@ faas_read_release(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
                                &fn->release, &e)
         != FAAS_OK)
     {
-        faas_error_set(ctx->err, ctx->source, 0, 0, "%s", e.msg);
+        faas_error_set(ctx->j.err, ctx->j.source, 0, 0, "%s", e.msg);
         return FAAS_ERROR;
     }
 
@@ -901,18 +886,18 @@ faas_read_versions(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
     faas_version_t  *v;
     char             got[FAAS_QUOTE_SIZE];
 
-    kp = faas_path_key(ctx, "versions");
+    kp = faas_json_key(&ctx->j, "versions");
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an object, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     n = cJSON_GetArraySize(node);
 
     if (n < 1 || n > FAAS_TABLE_VERSIONS_MAX) {
-        return faas_fail(ctx, "expected 1 to %d versions, got %d",
-                         FAAS_TABLE_VERSIONS_MAX, n);
+        return faas_json_fail(&ctx->j, "expected 1 to %d versions, got %d",
+                              FAAS_TABLE_VERSIONS_MAX, n);
     }
 
     fn->versions = faas_arena_alloc(ctx->pool, n * sizeof(faas_version_t));
@@ -932,12 +917,12 @@ faas_read_versions(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
 
         for (j = 0; j < i; j++) {
             if (strcmp(fn->versions[j].name, item->string) == 0) {
-                return faas_fail(ctx, "version \"%s\" is there twice",
-                                 item->string);
+                return faas_json_fail(&ctx->j, "version \"%s\" is there twice",
+                                      item->string);
             }
         }
 
-        vp = faas_path_key(ctx, item->string);
+        vp = faas_json_key(&ctx->j, item->string);
 
         if (faas_read_version(ctx, item, v, found, faas_version_keys)
             != FAAS_OK)
@@ -945,14 +930,14 @@ faas_read_versions(faas_jctx_t *ctx, cJSON *node, faas_table_function_t *fn)
             return FAAS_ERROR;
         }
 
-        faas_path_pop(ctx, vp);
+        faas_json_pop(&ctx->j, vp);
 
         i++;
     }
 
     fn->nversions = i;
 
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, kp);
 
     return FAAS_OK;
 }
@@ -974,24 +959,26 @@ faas_read_version(faas_jctx_t *ctx, cJSON *node, faas_version_t *v,
     char     got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an object, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     memset(found, 0, FAAS_V_N * sizeof(cJSON *));
 
-    if (faas_members(ctx, node, names, found) != FAAS_OK) {
+    if (faas_json_members(&ctx->j, node, names, found, 0)
+        != FAAS_OK)
+    {
         return FAAS_ERROR;
     }
 
     if (found[FAAS_V_DIR] == NULL) {
-        return faas_fail(ctx, "\"dir\" is missing");
+        return faas_json_fail(&ctx->j, "\"dir\" is missing");
     }
 
     v->instances = 1;
 
     for (item = node->child; item; item = item->next) {
-        kp = faas_path_key(ctx, item->string);
+        kp = faas_json_key(&ctx->j, item->string);
 
         if (item == found[FAAS_V_DIR]) {
             rc = faas_read_dir(ctx, item, &v->dir);
@@ -1040,7 +1027,7 @@ faas_read_version(faas_jctx_t *ctx, cJSON *node, faas_version_t *v,
             return FAAS_ERROR;
         }
 
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
     }
 
     if (v->handler == NULL) {
@@ -1066,19 +1053,20 @@ faas_read_routes(faas_jctx_t *ctx, cJSON *node, faas_table_route_t **routes,
     *routes = NULL;
     *nroutes = 0;
 
-    if (faas_is_null(node)) {
+    if (faas_json_is_null(node)) {
         return FAAS_OK;
     }
 
     if (!cJSON_IsArray(node)) {
-        return faas_fail(ctx, "expected an array of routes, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an array of routes, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     n = cJSON_GetArraySize(node);
 
     if (n > FAAS_TABLE_ROUTES_MAX) {
-        return faas_fail(ctx, "more than %d routes", FAAS_TABLE_ROUTES_MAX);
+        return faas_json_fail(&ctx->j,
+                              "more than %d routes", FAAS_TABLE_ROUTES_MAX);
     }
 
     if (n == 0) {
@@ -1093,13 +1081,13 @@ faas_read_routes(faas_jctx_t *ctx, cJSON *node, faas_table_route_t **routes,
     i = 0;
 
     cJSON_ArrayForEach(item, node) {
-        kp = faas_path_index(ctx, i);
+        kp = faas_json_index(&ctx->j, i);
 
         if (faas_read_route(ctx, item, &(*routes)[i]) != FAAS_OK) {
             return FAAS_ERROR;
         }
 
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
 
         i++;
     }
@@ -1118,28 +1106,30 @@ faas_read_route(faas_jctx_t *ctx, cJSON *node, faas_table_route_t *route)
     char     got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object with \"path\" and "
-                         "\"methods\", got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an object with \"path\" and "
+                              "\"methods\", got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
-    if (faas_members(ctx, node, faas_route_keys, found) != FAAS_OK) {
+    if (faas_json_members(&ctx->j, node, faas_route_keys, found, 0)
+        != FAAS_OK)
+    {
         return FAAS_ERROR;
     }
 
-    if (found[FAAS_R_PATH] == NULL || faas_is_null(found[FAAS_R_PATH])) {
-        return faas_fail(ctx, "\"path\" is missing");
+    if (found[FAAS_R_PATH] == NULL || faas_json_is_null(found[FAAS_R_PATH])) {
+        return faas_json_fail(&ctx->j, "\"path\" is missing");
     }
 
-    kp = faas_path_key(ctx, "path");
+    kp = faas_json_key(&ctx->j, "path");
 
     if (faas_read_string(ctx, found[FAAS_R_PATH], &route->path) != FAAS_OK) {
         return FAAS_ERROR;
     }
 
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, kp);
 
-    kp = faas_path_key(ctx, "methods");
+    kp = faas_json_key(&ctx->j, "methods");
 
     if (faas_read_methods(ctx, found[FAAS_R_METHODS], &route->methods)
         != FAAS_OK)
@@ -1147,7 +1137,7 @@ faas_read_route(faas_jctx_t *ctx, cJSON *node, faas_table_route_t *route)
         return FAAS_ERROR;
     }
 
-    faas_path_pop(ctx, kp);
+    faas_json_pop(&ctx->j, kp);
 
     return FAAS_OK;
 }
@@ -1161,39 +1151,41 @@ faas_read_methods(faas_jctx_t *ctx, cJSON *node, unsigned *methods)
     unsigned  m;
     char      got[FAAS_QUOTE_SIZE];
 
-    if (faas_is_null(node)) {
+    if (faas_json_is_null(node)) {
         *methods = FAAS_METHODS_ANY;
         return FAAS_OK;
     }
 
     if (!cJSON_IsArray(node)) {
-        return faas_fail(ctx, "expected an array of method names, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j,
+                              "expected an array of method names, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     if (node->child == NULL) {
-        return faas_fail(ctx, "expected at least one method");
+        return faas_json_fail(&ctx->j, "expected at least one method");
     }
 
     *methods = 0;
     i = 0;
 
     cJSON_ArrayForEach(item, node) {
-        kp = faas_path_index(ctx, i);
+        kp = faas_json_index(&ctx->j, i);
 
         m = cJSON_IsString(item)
             ? faas_method_parse(item->valuestring, strlen(item->valuestring))
             : 0;
 
         if (m == 0) {
-            return faas_fail(ctx, "expected one of GET HEAD POST PUT DELETE "
-                             "PATCH OPTIONS, got %s",
-                             faas_describe(item, got, sizeof(got)));
+            return faas_json_fail(&ctx->j,
+                                  "expected one of GET HEAD POST PUT DELETE "
+                                  "PATCH OPTIONS, got %s",
+                                  faas_json_describe(item, got, sizeof(got)));
         }
 
         *methods |= m;
 
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
 
         i++;
     }
@@ -1212,19 +1204,20 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
     const char  *keys[FAAS_TABLE_ENV_MAX];
     char         got[FAAS_QUOTE_SIZE];
 
-    if (faas_is_null(node)) {
+    if (faas_json_is_null(node)) {
         return FAAS_OK;
     }
 
     if (!cJSON_IsObject(node)) {
-        return faas_fail(ctx, "expected an object of strings, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an object of strings, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     n = cJSON_GetArraySize(node);
 
     if (n > FAAS_TABLE_ENV_MAX) {
-        return faas_fail(ctx, "more than %d variables", FAAS_TABLE_ENV_MAX);
+        return faas_json_fail(&ctx->j,
+                              "more than %d variables", FAAS_TABLE_ENV_MAX);
     }
 
     if (n == 0) {
@@ -1242,7 +1235,7 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
 
         if (item->string[0] == '\0' || strchr(item->string, '=') != NULL) {
             faas_quote(item->string, strlen(item->string), got, sizeof(got));
-            return faas_fail(ctx, "invalid variable name %s", got);
+            return faas_json_fail(&ctx->j, "invalid variable name %s", got);
         }
 
         kv[i].key = faas_arena_strdup(ctx->pool, item->string);
@@ -1250,11 +1243,11 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
             return faas_nomem(ctx);
         }
 
-        kp = faas_path_key(ctx, item->string);
+        kp = faas_json_key(&ctx->j, item->string);
 
         if (!cJSON_IsString(item)) {
-            return faas_fail(ctx, "expected a string, got %s",
-                             faas_describe(item, got, sizeof(got)));
+            return faas_json_fail(&ctx->j, "expected a string, got %s",
+                                  faas_json_describe(item, got, sizeof(got)));
         }
 
         kv[i].value = faas_arena_strdup(ctx->pool, item->valuestring);
@@ -1262,7 +1255,7 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
             return faas_nomem(ctx);
         }
 
-        faas_path_pop(ctx, kp);
+        faas_json_pop(&ctx->j, kp);
 
         i++;
     }
@@ -1278,7 +1271,7 @@ faas_read_env(faas_jctx_t *ctx, cJSON *node, faas_version_t *v)
     for (i = 1; i < (size_t) n; i++) {
         if (strcmp(keys[i - 1], keys[i]) == 0) {
             faas_quote(keys[i], strlen(keys[i]), got, sizeof(got));
-            return faas_fail(ctx, "variable %s is there twice", got);
+            return faas_json_fail(&ctx->j, "variable %s is there twice", got);
         }
     }
 
@@ -1304,8 +1297,8 @@ faas_read_dir(faas_jctx_t *ctx, cJSON *node, char **out)
     char         got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsString(node)) {
-        return faas_fail(ctx, "expected an absolute path, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected an absolute path, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     s = node->valuestring;
@@ -1314,25 +1307,29 @@ faas_read_dir(faas_jctx_t *ctx, cJSON *node, char **out)
     faas_quote(s, len, got, sizeof(got));
 
     if (len > FAAS_TABLE_DIR_MAX) {
-        return faas_fail(ctx, "longer than %d bytes", FAAS_TABLE_DIR_MAX);
+        return faas_json_fail(&ctx->j,
+                              "longer than %d bytes", FAAS_TABLE_DIR_MAX);
     }
 
     if (s[0] != '/') {
-        return faas_fail(ctx, "expected an absolute path, got %s", got);
+        return faas_json_fail(&ctx->j,
+                              "expected an absolute path, got %s", got);
     }
 
     for (i = 0; i < len; i++) {
         if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) {
-            return faas_fail(ctx, "may not hold control characters, got %s",
-                             got);
+            return faas_json_fail(&ctx->j,
+                                  "may not hold control characters, got %s",
+                                  got);
         }
     }
 
     for (seg = 1, i = 1; i <= len; i++) {
         if (i == len || s[i] == '/') {
             if (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.') {
-                return faas_fail(ctx, "may not hold a \"..\" segment, got %s",
-                                 got);
+                return faas_json_fail(&ctx->j,
+                                      "may not hold a \"..\" segment, got %s",
+                                      got);
             }
 
             seg = i + 1;
@@ -1360,7 +1357,7 @@ faas_read_handler(faas_jctx_t *ctx, cJSON *node, char **out)
 
     if (faas_handler_check(*out, strlen(*out), msg, sizeof(msg)) != FAAS_OK)
     {
-        return faas_fail(ctx, "%s", msg);
+        return faas_json_fail(&ctx->j, "%s", msg);
     }
 
     return FAAS_OK;
@@ -1374,14 +1371,14 @@ faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out)
 {
     char  got[FAAS_QUOTE_SIZE];
 
-    if (faas_is_null(node)) {
+    if (faas_json_is_null(node)) {
         *out = NULL;
         return FAAS_OK;
     }
 
     if (!cJSON_IsString(node)) {
-        return faas_fail(ctx, "expected a string, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected a string, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     *out = faas_arena_strdup(ctx->pool, node->valuestring);
@@ -1396,8 +1393,8 @@ faas_read_name(faas_jctx_t *ctx, cJSON *node, int version, char **out)
     char  got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsString(node)) {
-        return faas_fail(ctx, "expected a name, got %s",
-                         faas_describe(node, got, sizeof(got)));
+        return faas_json_fail(&ctx->j, "expected a name, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
     }
 
     return faas_copy_name(ctx, node->valuestring, version, out);
@@ -1416,15 +1413,17 @@ faas_copy_name(faas_jctx_t *ctx, const char *name, int version, char **out)
 
     if (version && !faas_version_name_valid(name, len)) {
         faas_quote(name, len, got, sizeof(got));
-        return faas_fail(ctx, "invalid version name %s: use 1 to %d of "
-                         "A-Z a-z 0-9 . _ -", got, FAAS_VERSION_NAME_MAX);
+        return faas_json_fail(&ctx->j,
+                              "invalid version name %s: use 1 to %d of "
+                              "A-Z a-z 0-9 . _ -", got, FAAS_VERSION_NAME_MAX);
     }
 
     if (!version && !faas_function_name_valid(name, len)) {
         faas_quote(name, len, got, sizeof(got));
-        return faas_fail(ctx, "invalid function name %s: use 1 to %d of "
-                         "A-Z a-z 0-9 _ -, not starting with \"-\"", got,
-                         FAAS_FUNCTION_NAME_MAX);
+        return faas_json_fail(&ctx->j,
+                              "invalid function name %s: use 1 to %d of "
+                              "A-Z a-z 0-9 _ -, not starting with \"-\"", got,
+                              FAAS_FUNCTION_NAME_MAX);
     }
 
     *out = faas_arena_strndup(ctx->pool, name, len);
@@ -1441,7 +1440,7 @@ faas_read_uint(faas_jctx_t *ctx, cJSON *node, unsigned min, unsigned max,
 {
     uint64_t  value;
 
-    if (faas_is_null(node)) {
+    if (faas_json_is_null(node)) {
         *out = 0;
         return FAAS_OK;
     }
@@ -1483,191 +1482,17 @@ faas_read_u64(faas_jctx_t *ctx, cJSON *node, uint64_t min, uint64_t max,
         }
     }
 
-    return faas_fail(ctx, "expected an integer from %" PRIu64 " to %" PRIu64
-                     ", got %s", min, max,
-                     faas_describe(node, got, sizeof(got)));
-}
-
-
-/*
- * The members of an object named in "names", into found[] in that order;
- * a known one twice is an error (cJSON keeps both, and a reader would
- * see one while another reader sees the other).
- */
-
-static int
-faas_members(faas_jctx_t *ctx, cJSON *node, const char **names,
-    cJSON **found)
-{
-    size_t   i;
-    cJSON   *item;
-
-    for (i = 0; names[i]; i++) {
-        found[i] = NULL;
-    }
-
-    cJSON_ArrayForEach(item, node) {
-        for (i = 0; names[i]; i++) {
-            if (strcmp(item->string, names[i]) != 0) {
-                continue;
-            }
-
-            if (found[i] != NULL) {
-                return faas_fail(ctx, "\"%s\" is there twice", names[i]);
-            }
-
-            found[i] = item;
-            break;
-        }
-    }
-
-    return FAAS_OK;
-}
-
-
-static int
-faas_is_null(cJSON *node)
-{
-    return node == NULL || cJSON_IsNull(node);
-}
-
-
-/* messages */
-
-static const char *
-faas_describe(cJSON *node, char *buf, size_t size)
-{
-    double  d;
-
-    if (node == NULL || cJSON_IsNull(node)) {
-        return "null";
-    }
-
-    if (cJSON_IsTrue(node)) {
-        return "true";
-    }
-
-    if (cJSON_IsFalse(node)) {
-        return "false";
-    }
-
-    if (cJSON_IsObject(node)) {
-        return "an object";
-    }
-
-    if (cJSON_IsArray(node)) {
-        return "an array";
-    }
-
-    if (cJSON_IsString(node)) {
-        faas_quote(node->valuestring, strlen(node->valuestring), buf, size);
-        return buf;
-    }
-
-    if (cJSON_IsNumber(node)) {
-        d = node->valuedouble;
-
-        /* the bounds first, so that the cast is defined */
-
-        if (d > -1e15 && d < 1e15 && d == (double) (long long) d) {
-            snprintf(buf, size, "%lld", (long long) d);
-
-        } else {
-            snprintf(buf, size, "%.17g", d);
-        }
-
-        return buf;
-    }
-
-    return "a value";
-}
-
-
-static size_t
-faas_path_key(faas_jctx_t *ctx, const char *key)
-{
-    size_t  saved;
-
-    saved = ctx->depth;
-
-    if (saved < FAAS_JDEPTH) {
-        ctx->frames[saved].key = key;
-        ctx->depth++;
-    }
-
-    return saved;
-}
-
-
-static size_t
-faas_path_index(faas_jctx_t *ctx, size_t index)
-{
-    size_t  saved;
-
-    saved = ctx->depth;
-
-    if (saved < FAAS_JDEPTH) {
-        ctx->frames[saved].key = NULL;
-        ctx->frames[saved].index = index;
-        ctx->depth++;
-    }
-
-    return saved;
-}
-
-
-static void
-faas_path_pop(faas_jctx_t *ctx, size_t depth)
-{
-    ctx->depth = depth;
-}
-
-
-/* "functions.hello.routes[2]: msg" */
-
-static int
-faas_fail(faas_jctx_t *ctx, const char *fmt, ...)
-{
-    size_t          i, n;
-    va_list         args;
-    faas_jframe_t  *f;
-    char            path[FAAS_JDEPTH * (FAAS_QUOTE_MAX + 8)], msg[256];
-
-    n = 0;
-
-    for (i = 0; i < ctx->depth; i++) {
-        f = &ctx->frames[i];
-
-        if (f->key == NULL) {
-            n += snprintf(path + n, sizeof(path) - n, "[%zu]", f->index);
-            continue;
-        }
-
-        if (i > 0) {
-            path[n++] = '.';
-        }
-
-        n += faas_quote_key(f->key, strnlen(f->key, FAAS_QUOTE_MAX + 1),
-                            path + n);
-    }
-
-    path[n] = '\0';
-
-    va_start(args, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, args);
-    va_end(args);
-
-    faas_error_set(ctx->err, ctx->source, 0, 0, "%s%s%s", path,
-                   n ? ": " : "", msg);
-
-    return FAAS_ERROR;
+    return faas_json_fail(&ctx->j,
+                          "expected an integer from %" PRIu64 " to %" PRIu64
+                          ", got %s", min, max,
+                          faas_json_describe(node, got, sizeof(got)));
 }
 
 
 static int
 faas_nomem(faas_jctx_t *ctx)
 {
-    faas_error_set(ctx->err, ctx->source, 0, 0, "out of memory");
+    faas_error_set(ctx->j.err, ctx->j.source, 0, 0, "out of memory");
     return FAAS_ERROR;
 }
 
@@ -1935,37 +1760,6 @@ faas_json_string(cJSON *object, const char *name, const char *value)
 
     return cJSON_AddStringToObject(object, name, value) ? FAAS_OK
                                                         : FAAS_ERROR;
-}
-
-
-/*
- * The text is copied with malloc(), as the API says, whatever allocator
- * cJSON was given; the tree is freed in any case.
- */
-
-static char *
-faas_json_print(cJSON *root)
-{
-    char    *text, *copy;
-    size_t   len;
-
-    text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-
-    if (text == NULL) {
-        return NULL;
-    }
-
-    len = strlen(text);
-
-    copy = malloc(len + 1);
-    if (copy != NULL) {
-        memcpy(copy, text, len + 1);
-    }
-
-    cJSON_free(text);
-
-    return copy;
 }
 
 

@@ -131,8 +131,12 @@ int faasctl_table_read(faasctl_t *ctl, int watch, uint64_t *generation,
 int faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
     uint64_t *generation);
 int faasctl_check(faasctl_t *ctl, faasctl_build_pt build, void *data);
+int faasctl_judge(faasctl_view_t *next, faas_table_t *current, int rc,
+    const char *source);
 size_t faasctl_key_history(faasctl_t *ctl, char *buf, size_t size,
     const char *function);
+int faasctl_history_watch(faasctl_t *ctl, const char *function,
+    const char *head, char *key, size_t size);
 int faasctl_wait(faasctl_t *ctl, const faasctl_warm_t *warm, size_t n);
 void faasctl_signals(int on);
 int faasctl_interrupted(void);
@@ -176,6 +180,10 @@ int faasctl_routes(faasctl_t *ctl, int argc, char **argv);
 int faasctl_show(faasctl_t *ctl, int argc, char **argv);
 int faasctl_gen(faasctl_t *ctl, int argc, char **argv);
 void faasctl_time(uint64_t ms, char *buf, size_t size);
+int faasctl_function_args(const char *cmd, int argc, char **argv);
+int faasctl_function_read(faasctl_t *ctl, const char *name,
+    uint64_t *generation, faas_table_t **table,
+    const faas_table_function_t **function);
 
 /* faasctl_release.c */
 int faasctl_release(faasctl_t *ctl, int argc, char **argv);

@@ -276,12 +276,11 @@ static int
 faasctl_deploy_check(faasctl_t *ctl, faasctl_deploy_t *d)
 {
     int              rc;
-    char            *json, key[FAAS_KEY_MAX], source[FAAS_KEY_MAX + 32];
+    char             key[FAAS_KEY_MAX], source[FAAS_KEY_MAX + 32];
     size_t           i;
     uint64_t         g, seq;
     redisReply      *r;
-    faas_error_t     err;
-    faas_table_t    *cur, *check;
+    faas_table_t    *cur;
     faasctl_fn_t    *fn;
     faasctl_view_t   next;
 
@@ -332,34 +331,11 @@ faasctl_deploy_check(faasctl_t *ctl, faasctl_deploy_t *d)
 
     d->checking = 0;
 
-    json = NULL;
-
-    if (rc == FAAS_OK) {
-        json = faas_table_serialize(&next.table);
-        if (json == NULL) {
-            faasctl_error("out of memory");
-            rc = FAAS_ERROR;
-        }
-    }
-
-    faasctl_view_free(&next);
-    faas_table_free(cur);
-
-    if (rc != FAAS_OK) {
-        return FAAS_ERROR;
-    }
-
     snprintf(source, sizeof(source), "the new table (%s)", key);
 
-    rc = faas_table_parse(source, json, strlen(json), &check, &err);
-    free(json);
-
-    if (rc != FAAS_OK) {
-        faasctl_error_engine(&err);
+    if (faasctl_judge(&next, cur, rc, source) != FAAS_OK) {
         return FAAS_ERROR;
     }
-
-    faas_table_free(check);
 
     for (i = 0; i < d->n; i++) {
         d->fns[i].name[0] = '\0';
@@ -681,33 +657,15 @@ static int
 faasctl_deploy_unstage(faasctl_t *ctl, faasctl_view_t *next,
     faasctl_fn_t *fn)
 {
-    int          rc;
-    char         key[FAAS_KEY_MAX];
-    redisReply  *r;
-
-    if (faasctl_key_history(ctl, key, sizeof(key), fn->mf->name) == 0) {
-        return faasctl_prefix_error(ctl);
-    }
+    int   rc;
+    char  key[FAAS_KEY_MAX];
 
     /* a change made in between makes the EXEC fail, and this is redone */
 
-    r = faasctl_command(ctl, key, "WATCH %s", key);
-    if (r == NULL) {
-        return FAAS_ERROR;
-    }
-
-    freeReplyObject(r);
-
-    r = faasctl_command(ctl, key, "LINDEX %s 0", key);
-    if (r == NULL) {
-        return FAAS_ERROR;
-    }
-
-    rc = (r->type == REDIS_REPLY_STRING && strcmp(r->str, fn->pushed) == 0);
-    freeReplyObject(r);
-
-    if (!rc) {
-        return FAASCTL_UNCHANGED;
+    rc = faasctl_history_watch(ctl, fn->mf->name, fn->pushed, key,
+                               sizeof(key));
+    if (rc != FAAS_OK) {
+        return rc;
     }
 
     return faasctl_view_history(next, fn->mf->name, NULL, NULL, 1, NULL);
@@ -857,15 +815,9 @@ faasctl_rm(faasctl_t *ctl, int argc, char **argv)
     cJSON    *root;
     uint64_t  g;
 
-    if (argc != 1) {
-        faasctl_usage_error(argc ? "rm takes one function"
-                                 : "rm: no function");
-        return 2;
-    }
-
-    if (!faas_function_name_valid(argv[0], strlen(argv[0]))) {
-        faasctl_error("invalid function name \"%s\"", argv[0]);
-        return 1;
+    rc = faasctl_function_args("rm", argc, argv);
+    if (rc != 0) {
+        return rc;
     }
 
     rc = faasctl_switch(ctl, faasctl_rm_build, argv[0], &g);

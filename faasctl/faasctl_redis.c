@@ -635,10 +635,9 @@ int
 faasctl_check(faasctl_t *ctl, faasctl_build_pt build, void *data)
 {
     int              rc;
-    char            *json, key[FAAS_KEY_MAX], source[FAAS_KEY_MAX + 32];
+    char             key[FAAS_KEY_MAX], source[FAAS_KEY_MAX + 32];
     uint64_t         g;
-    faas_error_t     err;
-    faas_table_t    *cur, *check;
+    faas_table_t    *cur;
     faasctl_view_t   next;
 
     if (faasctl_table_read(ctl, 0, &g, &cur) != FAAS_OK) {
@@ -661,18 +660,35 @@ faasctl_check(faasctl_t *ctl, faasctl_build_pt build, void *data)
 
     rc = build(ctl, cur, &next, data);
 
+    return faasctl_judge(&next, cur, rc, source);
+}
+
+
+/*
+ * Judges the table "next" holds, built with "rc", as a gateway would;
+ * "next" and "current" are freed.  "rc" when it is not FAAS_OK.
+ */
+
+int
+faasctl_judge(faasctl_view_t *next, faas_table_t *current, int rc,
+    const char *source)
+{
+    char          *json;
+    faas_error_t   err;
+    faas_table_t  *check;
+
     json = NULL;
 
     if (rc == FAAS_OK) {
-        json = faas_table_serialize(&next.table);
+        json = faas_table_serialize(&next->table);
         if (json == NULL) {
             faasctl_error("out of memory");
             rc = FAAS_ERROR;
         }
     }
 
-    faasctl_view_free(&next);
-    faas_table_free(cur);
+    faasctl_view_free(next);
+    faas_table_free(current);
 
     if (rc != FAAS_OK) {
         return rc;
@@ -708,6 +724,42 @@ faasctl_key_history(faasctl_t *ctl, char *buf, size_t size,
     }
 
     return n;
+}
+
+
+/*
+ * Watches P:history:FN, its name left in "key", so that a change made in
+ * between makes the EXEC fail: FAAS_OK when "head" is still its newest
+ * entry, FAASCTL_UNCHANGED when it is not.
+ */
+
+int
+faasctl_history_watch(faasctl_t *ctl, const char *function,
+    const char *head, char *key, size_t size)
+{
+    int          same;
+    redisReply  *r;
+
+    if (faasctl_key_history(ctl, key, size, function) == 0) {
+        return faasctl_prefix_error(ctl);
+    }
+
+    r = faasctl_command(ctl, key, "WATCH %s", key);
+    if (r == NULL) {
+        return FAAS_ERROR;
+    }
+
+    freeReplyObject(r);
+
+    r = faasctl_command(ctl, key, "LINDEX %s 0", key);
+    if (r == NULL) {
+        return FAAS_ERROR;
+    }
+
+    same = (r->type == REDIS_REPLY_STRING && strcmp(r->str, head) == 0);
+    freeReplyObject(r);
+
+    return same ? FAAS_OK : FAASCTL_UNCHANGED;
 }
 
 

@@ -105,6 +105,8 @@ static int faasctl_record(faasctl_t *ctl, faasctl_change_t *c,
 static int faasctl_no_function(faasctl_view_t *next, const char *name);
 static int faasctl_function_arg(const char *name);
 static int faasctl_unchanged(faasctl_t *ctl, const char *function);
+static int faasctl_change_write(faasctl_t *ctl, faasctl_change_t *c,
+    uint64_t *generation, int *rc);
 
 static int faasctl_release_args(faasctl_t *ctl, faasctl_change_t *c,
     faasctl_names_t *names);
@@ -195,13 +197,7 @@ faasctl_release(faasctl_t *ctl, int argc, char **argv)
         }
     }
 
-    switch (faasctl_change_run(ctl, &c, &g)) {
-    case FAAS_OK:
-        break;
-    case FAASCTL_UNCHANGED:
-        rc = faasctl_unchanged(ctl, argv[0]);
-        goto done;
-    default:
+    if (faasctl_change_write(ctl, &c, &g, &rc) != FAAS_OK) {
         goto done;
     }
 
@@ -318,13 +314,7 @@ faasctl_promote(faasctl_t *ctl, int argc, char **argv)
         goto done;
     }
 
-    switch (faasctl_change_run(ctl, &c, &g)) {
-    case FAAS_OK:
-        break;
-    case FAASCTL_UNCHANGED:
-        rc = faasctl_unchanged(ctl, argv[0]);
-        goto done;
-    default:
+    if (faasctl_change_write(ctl, &c, &g, &rc) != FAAS_OK) {
         goto done;
     }
 
@@ -364,14 +354,9 @@ faasctl_rollback(faasctl_t *ctl, int argc, char **argv)
     const char                   *what;
     faasctl_change_t              c;
 
-    if (argc != 1) {
-        faasctl_usage_error(argc ? "rollback takes one function"
-                                 : "rollback: no function");
-        return 2;
-    }
-
-    if (!faasctl_function_arg(argv[0])) {
-        return 1;
+    rc = faasctl_function_args("rollback", argc, argv);
+    if (rc != 0) {
+        return rc;
     }
 
     memset(&c, 0, sizeof(faasctl_change_t));
@@ -825,6 +810,29 @@ faasctl_function_arg(const char *name)
     }
 
     return 1;
+}
+
+
+/*
+ * Writes the change: FAAS_OK with the generation written; otherwise
+ * FAAS_ERROR with the exit code in "rc", that of faasctl_unchanged() when
+ * there was nothing to write.
+ */
+
+static int
+faasctl_change_write(faasctl_t *ctl, faasctl_change_t *c,
+    uint64_t *generation, int *rc)
+{
+    switch (faasctl_change_run(ctl, c, generation)) {
+    case FAAS_OK:
+        return FAAS_OK;
+    case FAASCTL_UNCHANGED:
+        *rc = faasctl_unchanged(ctl, c->function);
+        return FAAS_ERROR;
+    default:
+        *rc = 1;
+        return FAAS_ERROR;
+    }
 }
 
 
@@ -1638,34 +1646,20 @@ static int
 faasctl_rollback_apply(faasctl_t *ctl, faasctl_view_t *next,
     faas_table_function_t *f, faasctl_change_t *c)
 {
-    int                     same;
+    int                     rc;
     char                    key[FAAS_KEY_MAX];
-    redisReply             *r;
     faas_table_function_t   entry;
 
     if (!c->checking) {
-        if (faasctl_key_history(ctl, key, sizeof(key), c->function) == 0) {
-            return faasctl_prefix_error(ctl);
-        }
+        rc = faasctl_history_watch(ctl, c->function, c->head, key,
+                                   sizeof(key));
 
-        r = faasctl_command(ctl, key, "WATCH %s", key);
-        if (r == NULL) {
-            return FAAS_ERROR;
-        }
-
-        freeReplyObject(r);
-
-        r = faasctl_command(ctl, key, "LINDEX %s 0", key);
-        if (r == NULL) {
-            return FAAS_ERROR;
-        }
-
-        same = (r->type == REDIS_REPLY_STRING && strcmp(r->str, c->head) == 0);
-        freeReplyObject(r);
-
-        if (!same) {
+        if (rc == FAASCTL_UNCHANGED) {
             faasctl_error("%s changed meanwhile (another change to %s): "
                           "nothing rolled back", key, c->function);
+        }
+
+        if (rc != FAAS_OK) {
             return FAAS_ERROR;
         }
 

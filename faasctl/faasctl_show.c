@@ -299,6 +299,53 @@ faasctl_route_cmp(const void *one, const void *two)
 }
 
 
+/*
+ * The one function a command such as "show NAME" takes: 2 after a usage
+ * error, 1 after an invalid name, 0 for a name to look up.
+ */
+
+int
+faasctl_function_args(const char *cmd, int argc, char **argv)
+{
+    if (argc != 1) {
+        faasctl_usage_error(argc ? "%s takes one function"
+                                 : "%s: no function", cmd);
+        return 2;
+    }
+
+    if (!faas_function_name_valid(argv[0], strlen(argv[0]))) {
+        faasctl_error("invalid function name \"%s\"", argv[0]);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* the table and the function in it, or an error reported */
+
+int
+faasctl_function_read(faasctl_t *ctl, const char *name,
+    uint64_t *generation, faas_table_t **table,
+    const faas_table_function_t **function)
+{
+    if (faasctl_table_read(ctl, 0, generation, table) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    *function = *table ? faas_table_find(*table, name) : NULL;
+
+    if (*function == NULL) {
+        faasctl_error("no function \"%s\" in the table (generation %" PRIu64
+                      ")", name, *generation);
+        faas_table_free(*table);
+        return FAAS_ERROR;
+    }
+
+    return FAAS_OK;
+}
+
+
 int
 faasctl_show(faasctl_t *ctl, int argc, char **argv)
 {
@@ -311,29 +358,14 @@ faasctl_show(faasctl_t *ctl, int argc, char **argv)
     faas_table_t                 *t;
     const faas_table_function_t  *f;
 
-    if (argc != 1) {
-        faasctl_usage_error(argc ? "show takes one function"
-                                 : "show: no function");
-        return 2;
+    rc = faasctl_function_args("show", argc, argv);
+    if (rc != 0) {
+        return rc;
     }
 
     name = argv[0];
 
-    if (!faas_function_name_valid(name, strlen(name))) {
-        faasctl_error("invalid function name \"%s\"", name);
-        return 1;
-    }
-
-    if (faasctl_table_read(ctl, 0, &g, &t) != FAAS_OK) {
-        return 1;
-    }
-
-    f = t ? faas_table_find(t, name) : NULL;
-
-    if (f == NULL) {
-        faasctl_error("no function \"%s\" in the table (generation %" PRIu64
-                      ")", name, g);
-        faas_table_free(t);
+    if (faasctl_function_read(ctl, name, &g, &t, &f) != FAAS_OK) {
         return 1;
     }
 

@@ -36,29 +36,14 @@ faasctl_status(faasctl_t *ctl, int argc, char **argv)
     faas_table_t                 *t;
     const faas_table_function_t  *f;
 
-    if (argc != 1) {
-        faasctl_usage_error(argc ? "status takes one function"
-                                 : "status: no function");
-        return 2;
+    rc = faasctl_function_args("status", argc, argv);
+    if (rc != 0) {
+        return rc;
     }
 
     name = argv[0];
 
-    if (!faas_function_name_valid(name, strlen(name))) {
-        faasctl_error("invalid function name \"%s\"", name);
-        return 1;
-    }
-
-    if (faasctl_table_read(ctl, 0, &g, &t) != FAAS_OK) {
-        return 1;
-    }
-
-    f = t ? faas_table_find(t, name) : NULL;
-
-    if (f == NULL) {
-        faasctl_error("no function \"%s\" in the table (generation %" PRIu64
-                      ")", name, g);
-        faas_table_free(t);
+    if (faasctl_function_read(ctl, name, &g, &t, &f) != FAAS_OK) {
         return 1;
     }
 
@@ -349,24 +334,19 @@ faasctl_percent(unsigned bp, char *buf, size_t size)
 int
 faasctl_history(faasctl_t *ctl, int argc, char **argv)
 {
+    int           rc;
     char          key[FAAS_KEY_MAX], when[64];
     size_t        i;
     cJSON        *root, *list, *e, *at, *note, *item;
     redisReply   *r, *s;
     const char   *name;
 
-    if (argc != 1) {
-        faasctl_usage_error(argc ? "history takes one function"
-                                 : "history: no function");
-        return 2;
+    rc = faasctl_function_args("history", argc, argv);
+    if (rc != 0) {
+        return rc;
     }
 
     name = argv[0];
-
-    if (!faas_function_name_valid(name, strlen(name))) {
-        faasctl_error("invalid function name \"%s\"", name);
-        return 1;
-    }
 
     if (faasctl_key_history(ctl, key, sizeof(key), name) == 0) {
         (void) faasctl_prefix_error(ctl);

@@ -216,40 +216,19 @@ ngx_http_faas_method(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_faas_trace_id(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
 {
-    u_char                     *p;
-    ngx_uint_t                  i;
-    ngx_list_part_t            *part;
-    ngx_table_elt_t            *h;
+    u_char           *p, *last;
+    ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    h = ngx_http_faas_find_header(r, (u_char *) "X-Request-Id",
+                                  sizeof("X-Request-Id") - 1);
 
-    for (i = 0; /* void */ ; i++) {
+    if (h != NULL
+        && h->value.len != 0
+        && h->value.len <= NGX_HTTP_FAAS_TRACE_ID_MAX)
+    {
+        last = h->value.data + h->value.len;
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len != sizeof("X-Request-Id") - 1
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "X-Request-Id",
-                               sizeof("X-Request-Id") - 1) != 0)
-        {
-            continue;
-        }
-
-        if (h[i].value.len == 0
-            || h[i].value.len > NGX_HTTP_FAAS_TRACE_ID_MAX)
-        {
-            break;
-        }
-
-        for (p = h[i].value.data; p < h[i].value.data + h[i].value.len; p++) {
+        for (p = h->value.data; p < last; p++) {
             if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
                   || (*p >= '0' && *p <= '9')
                   || *p == '-' || *p == '_' || *p == '.'))
@@ -258,11 +237,9 @@ ngx_http_faas_trace_id(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
             }
         }
 
-        if (p == h[i].value.data + h[i].value.len) {
-            ctx->trace_id = h[i].value;
+        if (p == last) {
+            ctx->trace_id = h->value;
         }
-
-        break;
     }
 
     if (ctx->trace_id.len == 0) {
@@ -285,6 +262,39 @@ ngx_http_faas_trace_id(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
     h->value = ctx->trace_id;
 
     return NGX_OK;
+}
+
+
+/* the first request header of that name, case-insensitive; NULL if none */
+
+ngx_table_elt_t *
+ngx_http_faas_find_header(ngx_http_request_t *r, u_char *name, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
 }
 
 

@@ -196,6 +196,8 @@ size_t ngx_http_faas_release_pick(ngx_http_request_t *r,
 /* ngx_http_faas_handler.c */
 ngx_int_t ngx_http_faas_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_faas_trace_init(ngx_cycle_t *cycle);
+ngx_table_elt_t *ngx_http_faas_find_header(ngx_http_request_t *r,
+    u_char *name, size_t len);
 
 /* ngx_http_faas_upstream.c */
 ngx_int_t ngx_http_faas_upstream_start(ngx_http_request_t *r,

@@ -18,8 +18,6 @@
 
 static const char *ngx_http_faas_release_get(void *data, unsigned source,
     const char *name, size_t name_len, size_t *len);
-static const char *ngx_http_faas_release_header(ngx_http_request_t *r,
-    const char *name, size_t name_len, size_t *len);
 static const char *ngx_http_faas_release_cookie(ngx_http_request_t *r,
     const char *name, size_t name_len, size_t *len);
 
@@ -90,12 +88,22 @@ ngx_http_faas_release_get(void *data, unsigned source, const char *name,
 {
     ngx_http_request_t *r = data;
 
-    ngx_str_t  value;
+    ngx_str_t         value;
+    ngx_table_elt_t  *h;
 
     switch (source) {
 
     case FAAS_SOURCE_HEADER:
-        return ngx_http_faas_release_header(r, name, name_len, len);
+
+        /* the first header of that name */
+
+        h = ngx_http_faas_find_header(r, (u_char *) name, name_len);
+        if (h == NULL) {
+            return NULL;
+        }
+
+        *len = h->value.len;
+        return (const char *) h->value.data;
 
     case FAAS_SOURCE_COOKIE:
         return ngx_http_faas_release_cookie(r, name, name_len, len);
@@ -124,41 +132,6 @@ ngx_http_faas_release_get(void *data, unsigned source, const char *name,
 
     default:
         return NULL;
-    }
-}
-
-
-/* the first header of that name; the policy's names are lower case */
-
-static const char *
-ngx_http_faas_release_header(ngx_http_request_t *r, const char *name,
-    size_t name_len, size_t *len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == name_len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, name_len) == 0)
-        {
-            *len = h[i].value.len;
-            return (const char *) h[i].value.data;
-        }
     }
 }
 

@@ -29,32 +29,10 @@ my $json = JSON::PP->new;
 sub ctl {
     my @args = @_;
     unshift @args, '--redis', $url unless grep { /^--redis/ } @args;
-    my ($out, $err) = map { $t->dir . "/ctl.$_" } qw(out err);
-    my $pid = fork() // die "fork: $!";
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', $out;
-        open STDERR, '>', $err;
-        exec $F, @args or POSIX::_exit(127);
-    }
-    my $until = time + 20;
-    while (waitpid($pid, POSIX::WNOHANG()) == 0) {
-        if (time > $until) {
-            kill 'KILL', $pid;
-            waitpid($pid, 0);
-            return (-1, '', 'killed: took more than 20 s');
-        }
-        sleep 0.02;
-    }
-    return ($? >> 8, $t->read_file($out), $t->read_file($err));
+    return $t->command(20, $F, @args);
 }
 
-# redis-cli's output without its last newline
-sub rcli {
-    my $o = $t->redis_cli(@_);
-    $o =~ s/\n\z//;
-    return $o;
-}
+sub rcli { $t->redis_cli(@_) }
 
 sub rget {
     my ($key, $prefix) = @_;

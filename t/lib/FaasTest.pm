@@ -173,6 +173,30 @@ sub faasd_args {
             @user, '-l', $self->faasd_log);
 }
 
+# runs a command to its end, bounded in time: (exit status, stdout,
+# stderr); (-1, '', 'killed: ...') when it took longer than $timeout s
+sub command {
+    my ($self, $timeout, @cmd) = @_;
+    my ($out, $err) = map { "$self->{dir}/command.$_" } qw(out err);
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', $out;
+        open STDERR, '>', $err;
+        exec @cmd or POSIX::_exit(127);
+    }
+    my $until = time + $timeout;
+    while (waitpid($pid, WNOHANG) == 0) {
+        if (time > $until) {
+            kill 'KILL', $pid;
+            waitpid($pid, 0);
+            return (-1, '', "killed: took more than $timeout s");
+        }
+        sleep 0.01;
+    }
+    return ($? >> 8, $self->read_file($out), $self->read_file($err));
+}
+
 sub spawn {
     my ($self, $name, @cmd) = @_;
     my $pid = fork() // die "fork: $!";

@@ -249,6 +249,124 @@ faas_table_free(faas_table_t *table)
 }
 
 
+static int
+faas_str_equal(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+
+    return strcmp(a, b) == 0;
+}
+
+
+int
+faas_version_equal(const faas_version_t *a, const faas_version_t *b)
+{
+    size_t  i;
+
+    if (!faas_str_equal(a->name, b->name)
+        || !faas_str_equal(a->dir, b->dir)
+        || !faas_str_equal(a->handler, b->handler)
+        || !faas_str_equal(a->initializer, b->initializer)
+        || !faas_str_equal(a->runtime, b->runtime)
+        || a->timeout_ms != b->timeout_ms
+        || a->init_timeout_ms != b->init_timeout_ms
+        || a->memory_mb != b->memory_mb
+        || a->concurrency != b->concurrency
+        || a->instances != b->instances
+        || a->nenv != b->nenv)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < a->nenv; i++) {
+        if (!faas_str_equal(a->env[i].key, b->env[i].key)
+            || !faas_str_equal(a->env[i].value, b->env[i].value))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+faas_routes_equal(const faas_table_route_t *a, const faas_table_route_t *b,
+    size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (!faas_str_equal(a[i].path, b[i].path)
+            || a[i].methods != b[i].methods)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+faas_release_equal(const faas_release_t *a, const faas_release_t *b)
+{
+    int    rc;
+    char  *x, *y;
+
+    if (a == NULL || b == NULL) {
+        return a == b;
+    }
+
+    x = faas_release_to_json(a);
+    y = faas_release_to_json(b);
+
+    rc = (x != NULL && y != NULL && strcmp(x, y) == 0);
+
+    free(x);
+    free(y);
+
+    return rc;
+}
+
+
+int
+faas_table_equal(const faas_table_t *a, const faas_table_t *b)
+{
+    size_t                        i, j;
+    const faas_table_function_t  *f, *g;
+
+    if (a->generation != b->generation || a->nfunctions != b->nfunctions) {
+        return 0;
+    }
+
+    for (i = 0; i < a->nfunctions; i++) {
+        f = &a->functions[i];
+        g = &b->functions[i];
+
+        if (!faas_str_equal(f->name, g->name)
+            || f->nversions != g->nversions
+            || f->nroutes != g->nroutes
+            || f->active - f->versions != g->active - g->versions
+            || !faas_routes_equal(f->routes, g->routes, f->nroutes)
+            || !faas_release_equal(f->release, g->release))
+        {
+            return 0;
+        }
+
+        for (j = 0; j < f->nversions; j++) {
+            if (!faas_version_equal(&f->versions[j], &g->versions[j])) {
+                return 0;
+            }
+        }
+    }
+
+    return 1;
+}
+
+
 const faas_table_function_t *
 faas_table_find(const faas_table_t *table, const char *name)
 {

@@ -112,6 +112,15 @@ char *faas_table_serialize(const faas_table_t *table);
 void faas_table_free(faas_table_t *table);
 
 /* binary search: the functions must be sorted by name, as parsed ones are */
+/*
+ * Whether two tables, versions or route lists say the same (release
+ * policies compared through their JSON); for round-trip checks.
+ */
+int faas_table_equal(const faas_table_t *a, const faas_table_t *b);
+int faas_version_equal(const faas_version_t *a, const faas_version_t *b);
+int faas_routes_equal(const faas_table_route_t *a,
+    const faas_table_route_t *b, size_t n);
+
 const faas_table_function_t *faas_table_find(const faas_table_t *table,
     const char *name);
 

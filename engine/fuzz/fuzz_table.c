@@ -20,10 +20,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int fuzz_str_equal(const char *a, const char *b);
-static int fuzz_version_equal(const faas_version_t *a,
-    const faas_version_t *b);
-static int fuzz_routes_equal(const faas_table_route_t *a,
-    const faas_table_route_t *b, size_t n);
 static void fuzz_table(const uint8_t *data, size_t size);
 static void fuzz_version(const uint8_t *data, size_t size);
 static void fuzz_url(const uint8_t *data, size_t size);
@@ -40,56 +36,6 @@ fuzz_str_equal(const char *a, const char *b)
 }
 
 
-static int
-fuzz_version_equal(const faas_version_t *a, const faas_version_t *b)
-{
-    size_t  i;
-
-    if (!fuzz_str_equal(a->name, b->name)
-        || !fuzz_str_equal(a->dir, b->dir)
-        || !fuzz_str_equal(a->handler, b->handler)
-        || !fuzz_str_equal(a->initializer, b->initializer)
-        || !fuzz_str_equal(a->runtime, b->runtime)
-        || a->timeout_ms != b->timeout_ms
-        || a->init_timeout_ms != b->init_timeout_ms
-        || a->memory_mb != b->memory_mb
-        || a->concurrency != b->concurrency
-        || a->instances != b->instances
-        || a->nenv != b->nenv)
-    {
-        return 0;
-    }
-
-    for (i = 0; i < a->nenv; i++) {
-        if (!fuzz_str_equal(a->env[i].key, b->env[i].key)
-            || !fuzz_str_equal(a->env[i].value, b->env[i].value))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static int
-fuzz_routes_equal(const faas_table_route_t *a, const faas_table_route_t *b,
-    size_t n)
-{
-    size_t  i;
-
-    for (i = 0; i < n; i++) {
-        if (!fuzz_str_equal(a[i].path, b[i].path)
-            || a[i].methods != b[i].methods)
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
 static void
 fuzz_table(const uint8_t *data, size_t size)
 {
@@ -98,7 +44,7 @@ fuzz_table(const uint8_t *data, size_t size)
     faas_error_t                  err;
     faas_table_t                 *t, *u;
     faas_router_t                *router;
-    const faas_table_function_t  *f, *g;
+    const faas_table_function_t  *f;
     char                          buf[512];
 
     if (faas_table_parse_router("fuzz", (const char *) data, size, &t,
@@ -155,28 +101,8 @@ fuzz_table(const uint8_t *data, size_t size)
         abort();
     }
 
-    if (u->generation != t->generation || u->nfunctions != t->nfunctions) {
+    if (!faas_table_equal(t, u)) {
         abort();
-    }
-
-    for (i = 0; i < t->nfunctions; i++) {
-        f = &t->functions[i];
-        g = &u->functions[i];
-
-        if (!fuzz_str_equal(f->name, g->name)
-            || f->nversions != g->nversions
-            || f->nroutes != g->nroutes
-            || f->active - f->versions != g->active - g->versions
-            || !fuzz_routes_equal(f->routes, g->routes, f->nroutes))
-        {
-            abort();
-        }
-
-        for (j = 0; j < f->nversions; j++) {
-            if (!fuzz_version_equal(&f->versions[j], &g->versions[j])) {
-                abort();
-            }
-        }
     }
 
     two = faas_table_serialize(u);
@@ -216,9 +142,9 @@ fuzz_version(const uint8_t *data, size_t size)
 
     if (faas_version_parse("fuzz", one, strlen(one), &v2, &r2, &n2, &err)
         != FAAS_OK
-        || !fuzz_version_equal(v, v2)
+        || !faas_version_equal(v, v2)
         || n != n2
-        || !fuzz_routes_equal(r, r2, n))
+        || !faas_routes_equal(r, r2, n))
     {
         abort();
     }

@@ -25,9 +25,6 @@ static void test_release(void);
 static const char *test_verror(const char *text);
 static const char *test_url_error(const char *url);
 static const char *fn_json(const char *version_fields);
-static int tables_equal(const faas_table_t *a, const faas_table_t *b);
-static int versions_equal(const faas_version_t *a, const faas_version_t *b);
-static int str_equal(const char *a, const char *b);
 static void test_minimal(void);
 static void test_full(void);
 static void test_defaults(void);
@@ -173,90 +170,6 @@ fn_json(const char *version_fields)
              version_fields[0] ? "," : "", version_fields);
 
     return buf;
-}
-
-
-static int
-str_equal(const char *a, const char *b)
-{
-    if (a == NULL || b == NULL) {
-        return a == b;
-    }
-
-    return strcmp(a, b) == 0;
-}
-
-
-static int
-versions_equal(const faas_version_t *a, const faas_version_t *b)
-{
-    size_t  i;
-
-    if (!str_equal(a->name, b->name)
-        || !str_equal(a->dir, b->dir)
-        || !str_equal(a->handler, b->handler)
-        || !str_equal(a->initializer, b->initializer)
-        || !str_equal(a->runtime, b->runtime)
-        || a->timeout_ms != b->timeout_ms
-        || a->init_timeout_ms != b->init_timeout_ms
-        || a->memory_mb != b->memory_mb
-        || a->concurrency != b->concurrency
-        || a->instances != b->instances
-        || a->nenv != b->nenv)
-    {
-        return 0;
-    }
-
-    for (i = 0; i < a->nenv; i++) {
-        if (!str_equal(a->env[i].key, b->env[i].key)
-            || !str_equal(a->env[i].value, b->env[i].value))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static int
-tables_equal(const faas_table_t *a, const faas_table_t *b)
-{
-    size_t                        i, j;
-    const faas_table_function_t  *f, *g;
-
-    if (a->generation != b->generation || a->nfunctions != b->nfunctions) {
-        return 0;
-    }
-
-    for (i = 0; i < a->nfunctions; i++) {
-        f = &a->functions[i];
-        g = &b->functions[i];
-
-        if (!str_equal(f->name, g->name)
-            || f->nversions != g->nversions
-            || f->nroutes != g->nroutes
-            || f->active - f->versions != g->active - g->versions)
-        {
-            return 0;
-        }
-
-        for (j = 0; j < f->nversions; j++) {
-            if (!versions_equal(&f->versions[j], &g->versions[j])) {
-                return 0;
-            }
-        }
-
-        for (j = 0; j < f->nroutes; j++) {
-            if (!str_equal(f->routes[j].path, g->routes[j].path)
-                || f->routes[j].methods != g->routes[j].methods)
-            {
-                return 0;
-            }
-        }
-    }
-
-    return 1;
 }
 
 
@@ -1086,7 +999,7 @@ test_round_trip(void)
     CHECK(faas_table_parse(SRC, one, strlen(one), &u, &err) == FAAS_OK);
 
     if (u) {
-        CHECK(tables_equal(t, u));
+        CHECK(faas_table_equal(t, u));
 
         two = faas_table_serialize(u);
         CHECK(two != NULL && strcmp(one, two) == 0);
@@ -1473,7 +1386,7 @@ test_version_record(void)
               == FAAS_OK);
 
         if (v2) {
-            CHECK(versions_equal(v, v2));
+            CHECK(faas_version_equal(v, v2));
             CHECK_INT(n2, n);
             two = faas_version_serialize("hello", v2, r2, n2,
                                          1700000000000ULL);

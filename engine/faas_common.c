@@ -257,6 +257,7 @@ faas_name_chars(const char *s, size_t len, const char *extra)
 void *
 faas_arena_alloc(faas_arena_t *a, size_t size)
 {
+    void                *p;
     size_t               bsize;
     faas_arena_block_t  *b;
 
@@ -281,9 +282,22 @@ faas_arena_alloc(faas_arena_t *a, size_t size)
         return NULL;
     }
 
-    b = malloc(FAAS_ARENA_HEAD + bsize);
-    if (b == NULL) {
-        return NULL;
+    if (a->block_alloc) {
+
+        /* a pool aligns less than the 16 bytes promised: room to align */
+
+        p = a->block_alloc(a->block_data, FAAS_ARENA_HEAD + bsize + 15);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        b = (faas_arena_block_t *) (((uintptr_t) p + 15) & ~(uintptr_t) 15);
+
+    } else {
+        b = malloc(FAAS_ARENA_HEAD + bsize);
+        if (b == NULL) {
+            return NULL;
+        }
     }
 
     a->total += bsize;
@@ -335,9 +349,13 @@ faas_arena_free(faas_arena_t *a)
 {
     faas_arena_block_t  *b, *next;
 
-    for (b = a->head; b; b = next) {
-        next = b->next;
-        free(b);
+    /* blocks of the caller's allocator are its to free */
+
+    if (a->block_alloc == NULL) {
+        for (b = a->head; b; b = next) {
+            next = b->next;
+            free(b);
+        }
     }
 
     a->head = NULL;

@@ -95,6 +95,12 @@ int faas_name_chars(const char *s, size_t len, const char *extra);
  * one call.  Set "max" (bytes of blocks, 0 for no limit) before the
  * first allocation; an allocation beyond it fails with "over" set, which
  * tells an input too big from a malloc() failure.
+ *
+ * Blocks come from malloc(), or, with "block_alloc" set, from the
+ * caller's allocator (the nginx glue gives the request's pool, so that
+ * nothing of a request is allocated outside it): faas_arena_free() then
+ * forgets the blocks, as their owner frees them.  A zeroed arena is a
+ * malloc() one.
  */
 typedef struct faas_arena_block_s  faas_arena_block_t;
 
@@ -103,6 +109,8 @@ typedef struct {
     size_t               total;
     size_t               max;
     unsigned             over;
+    void              *(*block_alloc)(void *data, size_t size);
+    void                *block_data;
 } faas_arena_t;
 
 void *faas_arena_alloc(faas_arena_t *a, size_t size);
@@ -111,7 +119,7 @@ void *faas_arena_alloc(faas_arena_t *a, size_t size);
 char *faas_arena_strndup(faas_arena_t *a, const char *s, size_t len);
 char *faas_arena_strdup(faas_arena_t *a, const char *s);
 
-/* the arena can be used again; "max" stays */
+/* the arena can be used again; "max" and "block_alloc" stay */
 void faas_arena_free(faas_arena_t *a);
 
 

@@ -11,6 +11,16 @@
 #include "faas_json.h"
 
 
+static void *faas_json_malloc(size_t size);
+static void faas_json_free(void *p);
+
+
+/* the arena cJSON allocates from, NULL: malloc() */
+
+static faas_arena_t  *faas_json_current;
+static unsigned       faas_json_hooked;
+
+
 size_t
 faas_json_key(faas_json_t *j, const char *key)
 {
@@ -216,4 +226,48 @@ faas_json_print(cJSON *root)
     cJSON_free(text);
 
     return copy;
+}
+
+
+faas_arena_t *
+faas_json_arena(faas_arena_t *a)
+{
+    cJSON_Hooks    hooks;
+    faas_arena_t  *prev;
+
+    if (!faas_json_hooked) {
+        hooks.malloc_fn = faas_json_malloc;
+        hooks.free_fn = faas_json_free;
+
+        cJSON_InitHooks(&hooks);
+
+        faas_json_hooked = 1;
+    }
+
+    prev = faas_json_current;
+    faas_json_current = a;
+
+    return prev;
+}
+
+
+static void *
+faas_json_malloc(size_t size)
+{
+    if (faas_json_current) {
+        return faas_arena_alloc(faas_json_current, size);
+    }
+
+    return malloc(size);
+}
+
+
+/* arena memory goes with its arena */
+
+static void
+faas_json_free(void *p)
+{
+    if (faas_json_current == NULL) {
+        free(p);
+    }
 }

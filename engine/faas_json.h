@@ -1,9 +1,10 @@
 /*
  * Copyright (C) ngx_faas authors
  *
- * What the engine's cJSON readers share (faas_table.c, faas_release.c):
- * the place a reader is at, messages that name it, and checks of
- * members.  Engine-internal: plain C and cJSON.
+ * What the engine's cJSON users share (faas_table.c, faas_release.c,
+ * faas_aggregate.c): the place a reader is at, messages that name it,
+ * checks of members, and cJSON's memory.  Engine-internal: plain C and
+ * cJSON.
  */
 
 #ifndef FAAS_JSON_H_INCLUDED
@@ -72,10 +73,30 @@ const char *faas_json_describe(const cJSON *node, char *buf, size_t size);
 
 /*
  * The tree as compact text, copied with malloc(), as the engine's API
- * says, whatever allocator cJSON was given; the tree is freed in any
- * case.  NULL when out of memory.
+ * says, whatever allocator cJSON was given (an arena too); the tree is
+ * freed in any case.  NULL when out of memory.
  */
 char *faas_json_print(cJSON *root);
+
+/*
+ * cJSON allocates from arena "a" until this is called again with NULL;
+ * returns the arena set before, for the caller to put back.  cJSON has
+ * only global hooks: they are installed on first use and, with no arena
+ * set, are plain malloc() and free(), so that readers of tables and
+ * policies see no change (but for print(), which copies where it would
+ * realloc(), as cJSON takes no realloc hook).
+ *
+ * While an arena is set, free does nothing, so the rules are:
+ *  - never cJSON_Delete() a malloc()ed tree while an arena is set (it
+ *    would leak);
+ *  - never cJSON_Delete() or cJSON_free() an arena's tree or text once
+ *    its arena is no longer set (free() of arena memory): they go with
+ *    the arena;
+ *  - put back the previous arena before returning to code that may use
+ *    cJSON on its own.
+ * One cJSON per process and one thread using it, as the engine is used.
+ */
+faas_arena_t *faas_json_arena(faas_arena_t *a);
 
 
 #endif /* FAAS_JSON_H_INCLUDED */

@@ -131,6 +131,112 @@ test_arena(void)
 }
 
 
+/* a pool, as the glue's: blocks handed out from a buffer, misaligned */
+
+typedef struct {
+    char      *buf;
+    size_t     size;
+    size_t     used;
+    unsigned   calls;
+} test_pool_t;
+
+
+static void *
+test_pool_alloc(void *data, size_t size)
+{
+    char         *p;
+    test_pool_t  *pool;
+
+    pool = data;
+    pool->calls++;
+
+    if (pool->size - pool->used < size + 8) {
+        return NULL;
+    }
+
+    /* 8 bytes past a 16-byte boundary, as ngx_palloc() may give */
+
+    pool->used = ((pool->used + 15) & ~(size_t) 15) + 8;
+    p = pool->buf + pool->used;
+    pool->used += size;
+
+    return p;
+}
+
+
+static void
+test_arena_blocks(void)
+{
+    char          *p, *q, *big;
+    size_t         i;
+    test_pool_t    pool;
+    faas_arena_t   a;
+
+    memset(&pool, 0, sizeof(test_pool_t));
+    pool.size = 1024 * 1024;
+    pool.buf = malloc(pool.size);
+
+    if (pool.buf == NULL) {
+        CHECK(pool.buf != NULL);
+        return;
+    }
+
+    memset(&a, 0, sizeof(faas_arena_t));
+    a.block_alloc = test_pool_alloc;
+    a.block_data = &pool;
+
+    p = faas_arena_strdup(&a, "pooled");
+    CHECK_STR(p, "pooled");
+    CHECK_INT(pool.calls, 1);
+    CHECK(p >= pool.buf && p < pool.buf + pool.size);
+
+    /* aligned all the same, and zeroed, as ngx_palloc() does not */
+
+    memset(pool.buf + pool.used, 0xa5, pool.size - pool.used);
+
+    q = faas_arena_alloc(&a, 20);
+    CHECK(((uintptr_t) p & 15) == 0 && ((uintptr_t) q & 15) == 0);
+    CHECK_INT(pool.calls, 1);
+
+    big = faas_arena_alloc(&a, 100000);
+    CHECK(big != NULL && ((uintptr_t) big & 15) == 0);
+    CHECK(big != NULL && big[0] == 0 && big[99999] == 0);
+    CHECK_INT(pool.calls, 2);
+    CHECK_INT(a.total, 64 * 1024 + 100000);
+
+    /* forgotten, not freed: the pool's owner frees */
+
+    faas_arena_free(&a);
+    CHECK(a.head == NULL && a.total == 0);
+    CHECK(a.block_alloc == test_pool_alloc);
+
+    /* "max" holds in this mode too */
+
+    a.max = 256 * 1024;
+
+    for (i = 0; i < 8 && faas_arena_alloc(&a, 60000) != NULL; i++) {
+        /* void */
+    }
+
+    CHECK_INT(i, 4);
+    CHECK(a.over);
+
+    faas_arena_free(&a);
+    CHECK(!a.over);
+
+    /* the pool running dry is a failure, not "over" */
+
+    a.max = 0;
+    pool.used = pool.size;
+
+    CHECK(faas_arena_alloc(&a, 100000) == NULL);
+    CHECK(!a.over);
+
+    faas_arena_free(&a);
+    free(pool.buf);
+}
+
+
 static void
 test_errors(void)
 {
@@ -214,6 +320,7 @@ main(void)
     test_methods();
     test_quote();
     test_arena();
+    test_arena_blocks();
     test_errors();
     test_trace_ids();
 

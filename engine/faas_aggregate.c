@@ -1,0 +1,4586 @@
+/*
+ * Copyright (C) ngx_faas authors
+ *
+ * BFF aggregation.  The declaration lives in an arena of its own
+ * (malloc()) and is read-only once compiled; a run lives wholly in the
+ * caller's arena, cJSON's trees included (faas_json_arena()), within a
+ * budget made of what its calls may answer, so that a request's memory
+ * is its pool's and bounded.  JSON from backends and from the request is
+ * checked for depth before it is parsed: the walks below that recurse
+ * (shaping, merging, rendering a body, cJSON's printing) recurse no
+ * deeper than FAAS_AGG_DEPTH_MAX plus a few levels.
+ */
+
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "faas_aggregate.h"
+#include "faas_json.h"
+
+
+#define FAAS_AGG_DAY           (24 * 60 * 60 * 1000)
+#define FAAS_AGG_KEY_MAX       128          /* of a member's name */
+#define FAAS_AGG_ARG_MAX       128          /* of a query or header name */
+#define FAAS_AGG_PATHS_MAX     64           /* pick, omit, rename: each */
+#define FAAS_AGG_REASON_MAX    200          /* of a failed call's reason */
+#define FAAS_AGG_WHERE_SIZE    128          /* "calls.NAME.KEY" */
+#define FAAS_AGG_BUDGET        (1024 * 1024)
+#define FAAS_AGG_RESERVE       (256 * 1024) /* of it, kept from parsing */
+#define FAAS_AGG_HOLE_SHOWN    80           /* of a hole, in a message */
+
+/* a hole's conversion, ":TYPE" */
+#define FAAS_AGG_CAST_STRING   1
+#define FAAS_AGG_CAST_NUMBER   2
+#define FAAS_AGG_CAST_BOOLEAN  3
+#define FAAS_AGG_CAST_JSON     4
+
+/* where a template's text goes: what its holes may hold, and how */
+#define FAAS_AGG_IN_PATH       1            /* a url's path */
+#define FAAS_AGG_IN_QUERY      2            /* a url's query: holes encoded */
+#define FAAS_AGG_IN_ARG        3            /* query.NAME, encoded later */
+#define FAAS_AGG_IN_HEADER     4
+#define FAAS_AGG_IN_BODY       5            /* a string of a body */
+
+/* a call in a run */
+#define FAAS_AGG_WAITING       0
+#define FAAS_AGG_STARTED       1
+#define FAAS_AGG_ANSWERED      2
+#define FAAS_AGG_FAILED        3
+
+/* a call's keys that may be given once */
+#define FAAS_AGG_K_URL         0x0001
+#define FAAS_AGG_K_FUNCTION    0x0002
+#define FAAS_AGG_K_METHOD      0x0004
+#define FAAS_AGG_K_BODY        0x0008
+#define FAAS_AGG_K_TIMEOUT     0x0010
+#define FAAS_AGG_K_REQUIRED    0x0020       /* required and optional */
+#define FAAS_AGG_K_MAX_SIZE    0x0040
+#define FAAS_AGG_K_TARGET      0x0080
+#define FAAS_AGG_K_KEY         0x0100
+#define FAAS_AGG_K_MERGE       0x0200
+#define FAAS_AGG_K_OUTPUT      0x0400
+
+/* what faas_agg_parse() found */
+#define FAAS_AGG_JSON_OK       0
+#define FAAS_AGG_JSON_BAD      1
+#define FAAS_AGG_JSON_DEEP     2
+#define FAAS_AGG_JSON_BIG      3            /* over the arena's budget */
+
+#define FAAS_AGG_BIT(i)        ((uint64_t) 1 << (i))
+
+
+/* a step of a dot path: a member's name, or digits, also an index */
+
+typedef struct {
+    const char         *name;
+    size_t              len;
+    long                index;          /* -1: not digits */
+} faas_agg_seg_t;
+
+
+typedef struct {
+    faas_agg_seg_t     *segs;
+    size_t              n;              /* 0: no path */
+    const char         *text;           /* as written, for messages */
+} faas_agg_path_t;
+
+
+/* a template is text and holes, in order */
+
+typedef struct {
+    unsigned            source;         /* FAAS_AGG_SRC_*, 0: text */
+    unsigned            cast;           /* FAAS_AGG_CAST_*, 0: none */
+    size_t              call;           /* FAAS_AGG_SRC_CALL, compiled */
+    const char         *text;           /* text; a hole as written */
+    size_t              len;
+    const char         *name;           /* a call's, a request value's */
+    size_t              name_len;
+    faas_agg_path_t     path;           /* below the body or an answer */
+} faas_agg_part_t;
+
+
+typedef struct {
+    faas_agg_part_t    *parts;
+    size_t              n;
+    const char         *where;          /* "calls.user.url" */
+} faas_agg_tmpl_t;
+
+
+typedef struct faas_agg_arg_s  faas_agg_arg_t;
+
+struct faas_agg_arg_s {                 /* query.NAME, header.NAME */
+    faas_agg_arg_t     *next;
+    const char         *name;
+    size_t              len;
+    faas_agg_tmpl_t     value;
+};
+
+
+typedef struct {
+    const char         *name;
+    size_t              len;
+    unsigned            kind;           /* 0 until url or function */
+    const char         *function;
+    unsigned            method;         /* 0: by the body, at compile */
+    unsigned            set;            /* FAAS_AGG_K_*: given */
+    faas_agg_tmpl_t     path;           /* the url's */
+    faas_agg_tmpl_t     query;          /* the url's, after "?" */
+    faas_agg_arg_t     *args;
+    faas_agg_arg_t    **args_last;
+    faas_agg_arg_t     *headers;
+    faas_agg_arg_t    **headers_last;
+    size_t              nheaders;
+    cJSON              *body;           /* the template, NULL: none */
+    faas_agg_tmpl_t    *strings;        /* the body's, in a walk's order */
+    size_t              nstrings;
+    unsigned            timeout;        /* ms, 0: the default */
+    size_t              max_size;
+    faas_agg_path_t     target;
+    faas_agg_path_t    *pick;
+    size_t              npick;
+    faas_agg_path_t    *omit;
+    size_t              nomit;
+    faas_agg_path_t    *renames;
+    const char        **rename_to;
+    size_t              nrenames;
+    const char         *key;
+    uint64_t            deps;           /* bit i: waits for call i */
+    unsigned            required:1;
+    unsigned            forward_body:1;
+    unsigned            merge:1;
+    unsigned            output:1;
+} faas_agg_call_t;
+
+
+struct faas_agg_s {
+    faas_arena_t        arena;
+    faas_agg_call_t    *calls[FAAS_AGG_CALLS_MAX];
+    size_t              ncalls;
+    size_t              order[FAAS_AGG_CALLS_MAX];  /* dependencies first */
+    unsigned            timeout;
+    const char         *forward[FAAS_AGG_HEADERS_MAX];
+    size_t              nforward;
+    unsigned            timeout_set:1;
+    unsigned            forward_set:1;
+    unsigned            compiled:1;
+};
+
+
+typedef struct {
+    unsigned            state;          /* FAAS_AGG_WAITING ... */
+    unsigned            status;
+    cJSON              *result;
+    const char         *reason;
+} faas_agg_state_t;
+
+
+struct faas_agg_run_s {
+    const faas_agg_t   *agg;
+    faas_agg_input_t    in;
+    faas_arena_t       *arena;
+    faas_agg_state_t   *calls;
+    uint64_t            answered;       /* bit i: call i answered */
+    uint64_t            failed;
+    cJSON              *body;           /* the request's, once read */
+    faas_agg_response_t resp;
+    unsigned            body_read:1;
+    unsigned            responded:1;
+    unsigned            response_failed:1;
+};
+
+
+/* a hole's value: JSON, or text of the request */
+
+typedef struct {
+    const cJSON        *json;
+    const char         *str;
+    size_t              len;
+} faas_agg_value_t;
+
+
+typedef struct {
+    const char         *data;
+    size_t              len;
+} faas_agg_str_t;
+
+
+/* a dot path being followed by a shaping walk: which, and how far */
+
+typedef struct {
+    unsigned char       path;
+    unsigned char       off;
+} faas_agg_act_t;
+
+
+/*
+ * An object's members by name, so that merging or renaming in objects of
+ * thousands of members (an answer may have them) is not quadratic.
+ */
+
+typedef struct {
+    cJSON             **slots;          /* NULL: no index, walk instead */
+    size_t              mask;
+} faas_agg_index_t;
+
+
+/* a call's key: the setters take the same arguments, used or not */
+
+typedef int (*faas_agg_set_pt)(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+
+typedef struct {
+    const char         *key;
+    size_t              len;
+    unsigned            once;           /* FAAS_AGG_K_*, 0: may repeat */
+    unsigned            prefix;         /* 1: "key.NAME" */
+    faas_agg_set_pt     set;
+} faas_agg_key_t;
+
+
+static int faas_agg_error(faas_error_t *err, const char *where,
+    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static const char *faas_agg_duration(const char *s, unsigned *ms);
+static const char *faas_agg_size(const char *s, size_t *size);
+static const char *faas_agg_bool(const char *s, unsigned *on);
+static int faas_agg_list_next(const char **p, const char **item,
+    size_t *len);
+static int faas_agg_member_name(const char *s);
+static const char *faas_agg_hop_by_hop(const char *name, size_t len);
+static int faas_agg_forward_add(faas_agg_t *agg, const char *value,
+    faas_error_t *err);
+
+static int faas_agg_set_url(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_function(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_method(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_query(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_header(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_body(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_timeout(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_required(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_optional(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_max_size(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_target(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_pick(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_omit(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_rename(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_key(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_merge(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_output(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
+static int faas_agg_set_flag(const char *value, const char *where,
+    unsigned *on, faas_error_t *err);
+static int faas_agg_paths_add(faas_agg_t *agg, faas_agg_path_t **paths,
+    size_t *n, const char *value, const char *where, faas_error_t *err);
+
+static int faas_agg_tmpl_parse(faas_agg_t *agg, faas_agg_tmpl_t *t,
+    const char *s, size_t len, const char *where, faas_error_t *err);
+static int faas_agg_scan(const char *s, size_t len, size_t *pos,
+    size_t *end);
+static int faas_agg_hole_start(const char *s, size_t len, size_t i);
+static int faas_agg_hole_parse(faas_agg_t *agg, faas_agg_part_t *p,
+    const char *where, faas_error_t *err);
+static const char *faas_agg_path_parse(faas_arena_t *a,
+    faas_agg_path_t *path, const char *s, size_t len);
+static int faas_agg_token(const char *s, size_t len);
+static int faas_agg_body_strings(faas_agg_t *agg, const cJSON *node,
+    faas_agg_tmpl_t *strings, size_t *n, const char *where,
+    faas_error_t *err);
+
+static int faas_agg_resolve(faas_agg_t *agg, size_t i, faas_agg_tmpl_t *t,
+    faas_error_t *err);
+static int faas_agg_visit(faas_agg_t *agg, size_t i, unsigned char *mark,
+    size_t *stack, size_t depth, size_t *norder, faas_error_t *err);
+
+static unsigned faas_agg_parse(faas_arena_t *a, const char *text,
+    size_t len, cJSON **out, size_t *pos);
+static int faas_agg_too_deep(const char *p, size_t len);
+
+static void faas_agg_failed(faas_agg_run_t *run, size_t call,
+    unsigned status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static void faas_agg_record(faas_agg_run_t *run, size_t call,
+    unsigned status, const char *reason);
+static void faas_agg_nomem(faas_agg_run_t *run, size_t call);
+static void faas_agg_skip(faas_agg_run_t *run);
+static void faas_agg_cut(char *s, size_t len);
+
+static int faas_agg_value(faas_agg_run_t *run, size_t call,
+    const faas_agg_part_t *p, faas_agg_value_t *v);
+static int faas_agg_cast(faas_agg_run_t *run, size_t call,
+    const faas_agg_part_t *p, faas_agg_value_t *v);
+static int faas_agg_text(faas_agg_run_t *run, size_t call,
+    const faas_agg_part_t *p, const faas_agg_value_t *v, unsigned in,
+    faas_agg_str_t *out);
+static int faas_agg_render(faas_agg_run_t *run, size_t call,
+    const faas_agg_tmpl_t *t, unsigned in, faas_agg_str_t *out);
+static cJSON *faas_agg_body_node(faas_agg_run_t *run, size_t call,
+    const cJSON *t, size_t *k);
+static cJSON *faas_agg_hole_node(faas_agg_run_t *run, size_t call,
+    const faas_agg_part_t *p);
+static int faas_agg_args(faas_agg_run_t *run, size_t call,
+    faas_agg_str_t *query, faas_agg_request_t *req);
+static const char *faas_agg_describe(const faas_agg_value_t *v, char *buf,
+    size_t size);
+static int faas_agg_number_parse(faas_arena_t *a, const char *s,
+    size_t len, double *d);
+static size_t faas_agg_number(double d, char *buf, size_t size);
+static int faas_agg_segment_ok(const char *s, size_t len);
+static int faas_agg_unreserved(unsigned char c);
+static size_t faas_agg_encoded_len(const char *s, size_t len);
+static char *faas_agg_encode(char *dst, const char *s, size_t len);
+static int faas_agg_json_type(const char *ct, size_t len, size_t *mlen);
+
+static int faas_agg_bad_gateway(faas_agg_run_t *run, size_t call,
+    faas_agg_response_t *resp);
+static int faas_agg_document(faas_agg_run_t *run, faas_agg_response_t *resp);
+static int faas_agg_shape(faas_agg_run_t *run, size_t call, cJSON **value,
+    const char **reason);
+static cJSON *faas_agg_target(cJSON *root, const faas_agg_path_t *path);
+static cJSON *faas_agg_step(cJSON *node, const faas_agg_seg_t *seg);
+static const cJSON *faas_agg_target_find(cJSON *root,
+    const faas_agg_path_t *path);
+static void faas_agg_pick(cJSON *node, const faas_agg_path_t *paths,
+    const faas_agg_act_t *act, size_t n);
+static void faas_agg_omit(cJSON *node, const faas_agg_path_t *paths,
+    const faas_agg_act_t *act, size_t n);
+static void faas_agg_rename(faas_arena_t *a, cJSON *node,
+    const faas_agg_call_t *c, const faas_agg_act_t *act, size_t n);
+static void faas_agg_dedup(faas_arena_t *a, cJSON *node, size_t n,
+    size_t renamed);
+static void faas_agg_merge(faas_arena_t *a, cJSON *dst, cJSON *src);
+static void faas_agg_index(faas_arena_t *a, faas_agg_index_t *ix,
+    cJSON *node, size_t n, unsigned renamed);
+static cJSON **faas_agg_slot(faas_agg_index_t *ix, const char *key);
+static int faas_agg_put(cJSON *root, const char *key, cJSON *value);
+static int faas_agg_error_entry(cJSON **errors, const char *name,
+    unsigned status, const char *reason);
+
+
+static const faas_agg_key_t  faas_agg_call_keys[] = {
+    { "url",      3, FAAS_AGG_K_URL,      0, faas_agg_set_url },
+    { "function", 8, FAAS_AGG_K_FUNCTION, 0, faas_agg_set_function },
+    { "method",   6, FAAS_AGG_K_METHOD,   0, faas_agg_set_method },
+    { "query",    5, 0,                   1, faas_agg_set_query },
+    { "header",   6, 0,                   1, faas_agg_set_header },
+    { "body",     4, FAAS_AGG_K_BODY,     0, faas_agg_set_body },
+    { "timeout",  7, FAAS_AGG_K_TIMEOUT,  0, faas_agg_set_timeout },
+    { "required", 8, FAAS_AGG_K_REQUIRED, 0, faas_agg_set_required },
+    { "optional", 8, FAAS_AGG_K_REQUIRED, 0, faas_agg_set_optional },
+    { "max_size", 8, FAAS_AGG_K_MAX_SIZE, 0, faas_agg_set_max_size },
+    { "target",   6, FAAS_AGG_K_TARGET,   0, faas_agg_set_target },
+    { "pick",     4, 0,                   0, faas_agg_set_pick },
+    { "omit",     4, 0,                   0, faas_agg_set_omit },
+    { "rename",   6, 0,                   1, faas_agg_set_rename },
+    { "key",      3, FAAS_AGG_K_KEY,      0, faas_agg_set_key },
+    { "merge",    5, FAAS_AGG_K_MERGE,    0, faas_agg_set_merge },
+    { "output",   6, FAAS_AGG_K_OUTPUT,   0, faas_agg_set_output },
+};
+
+#define FAAS_AGG_NKEYS                                                       \
+    (sizeof(faas_agg_call_keys) / sizeof(faas_agg_call_keys[0]))
+
+
+static const char  *faas_agg_default_forward[] = {
+    "Authorization", "Cookie", "Accept-Language", "User-Agent"
+};
+
+#define FAAS_AGG_NDEFAULT                                                    \
+    (sizeof(faas_agg_default_forward) / sizeof(faas_agg_default_forward[0]))
+
+
+/* the sources of holes, FAAS_AGG_SRC_* - 1, and what a message calls them */
+
+static const struct {
+    const char         *name;
+    size_t              len;
+    const char         *what;
+} faas_agg_sources[] = {
+    { "params", 6, "path parameter" },
+    { "query",  5, "query argument" },
+    { "header", 6, "header" },
+    { "cookie", 6, "cookie" },
+    { "body",   4, NULL },
+};
+
+#define FAAS_AGG_NSOURCES                                                    \
+    (sizeof(faas_agg_sources) / sizeof(faas_agg_sources[0]))
+
+
+static const char  *faas_agg_casts[] = {
+    NULL, "string", "number", "boolean", "json"
+};
+
+
+/* the declaration */
+
+faas_agg_t *
+faas_agg_create(void)
+{
+    faas_agg_t  *agg;
+
+    agg = calloc(1, sizeof(faas_agg_t));
+    if (agg == NULL) {
+        return NULL;
+    }
+
+    agg->timeout = FAAS_AGG_TIMEOUT;
+
+    return agg;
+}
+
+
+void
+faas_agg_free(faas_agg_t *agg)
+{
+    if (agg == NULL) {
+        return;
+    }
+
+    faas_arena_free(&agg->arena);
+    free(agg);
+}
+
+
+int
+faas_agg_set(faas_agg_t *agg, const char *key, const char *value,
+    faas_error_t *err)
+{
+    unsigned     ms;
+    const char  *bad;
+    char         where[FAAS_AGG_WHERE_SIZE], got[FAAS_QUOTE_SIZE];
+
+    faas_quote_key(key, strlen(key), where);
+
+    if (agg->compiled) {
+        return faas_agg_error(err, where, "the aggregation is compiled "
+                              "and cannot change");
+    }
+
+    if (value == NULL) {
+        return faas_agg_error(err, where, "no value");
+    }
+
+    if (strcmp(key, "timeout") == 0) {
+        if (agg->timeout_set) {
+            return faas_agg_error(err, where, "set twice");
+        }
+
+        bad = faas_agg_duration(value, &ms);
+        if (bad) {
+            faas_quote(value, strlen(value), got, sizeof(got));
+            return faas_agg_error(err, where, "%s %s", got, bad);
+        }
+
+        agg->timeout = ms;
+        agg->timeout_set = 1;
+
+        return FAAS_OK;
+    }
+
+    if (strcmp(key, "forward_headers") == 0) {
+        return faas_agg_forward_add(agg, value, err);
+    }
+
+    return faas_agg_error(err, where, "unknown key (timeout, "
+                          "forward_headers)");
+}
+
+
+/* a list of header names, added to those given before */
+
+static int
+faas_agg_forward_add(faas_agg_t *agg, const char *value, faas_error_t *err)
+{
+    size_t       i, len;
+    const char  *p, *item, *bad;
+    char        *copy;
+    char         got[FAAS_QUOTE_SIZE];
+
+    agg->forward_set = 1;
+
+    p = value;
+
+    while (faas_agg_list_next(&p, &item, &len)) {
+        faas_quote(item, len, got, sizeof(got));
+
+        if (len > FAAS_AGG_ARG_MAX || !faas_name_chars(item, len, "-")) {
+            return faas_agg_error(err, "forward_headers", "%s is not a "
+                                  "header's name ([A-Za-z0-9-])", got);
+        }
+
+        bad = faas_agg_hop_by_hop(item, len);
+        if (bad) {
+            return faas_agg_error(err, "forward_headers", "%s %s; it is "
+                                  "not forwarded", got, bad);
+        }
+
+        for (i = 0; i < agg->nforward; i++) {
+            if (strlen(agg->forward[i]) == len
+                && strncasecmp(agg->forward[i], item, len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < agg->nforward) {
+            continue;
+        }
+
+        if (agg->nforward == FAAS_AGG_HEADERS_MAX) {
+            return faas_agg_error(err, "forward_headers", "more than %d "
+                                  "headers", FAAS_AGG_HEADERS_MAX);
+        }
+
+        copy = faas_arena_strndup(&agg->arena, item, len);
+        if (copy == NULL) {
+            return faas_agg_error(err, "forward_headers", "out of memory");
+        }
+
+        agg->forward[agg->nforward++] = copy;
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * Headers of one connection, not of a request: a call is a request of
+ * its own, and the glue sets these for it.
+ */
+
+static const char *
+faas_agg_hop_by_hop(const char *name, size_t len)
+{
+    size_t  i;
+
+    static const char  *hop[] = {
+        "Connection", "Keep-Alive", "Proxy-Authenticate",
+        "Proxy-Authorization", "TE", "Trailer", "Trailers",
+        "Transfer-Encoding", "Upgrade", NULL
+    };
+
+    static const char  *own[] = { "Host", "Content-Length", NULL };
+
+    for (i = 0; hop[i]; i++) {
+        if (strlen(hop[i]) == len && strncasecmp(hop[i], name, len) == 0) {
+            return "is hop-by-hop";
+        }
+    }
+
+    for (i = 0; own[i]; i++) {
+        if (strlen(own[i]) == len && strncasecmp(own[i], name, len) == 0) {
+            return "is the call's own";
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+faas_agg_call_add(faas_agg_t *agg, const char *name, faas_error_t *err)
+{
+    size_t            i, len;
+    faas_agg_call_t  *c;
+    char              where[FAAS_AGG_WHERE_SIZE];
+
+    len = strlen(name);
+
+    snprintf(where, sizeof(where), "calls.");
+    faas_quote_key(name, len, where + 6);
+
+    if (agg->compiled) {
+        faas_agg_error(err, where, "the aggregation is compiled and "
+                       "cannot change");
+        return -1;
+    }
+
+    if (len == 0 || len > FAAS_AGG_NAME_MAX
+        || !faas_name_chars(name, len, "_-"))
+    {
+        faas_agg_error(err, where, "a call's name is 1 to %d of "
+                       "A-Z a-z 0-9 _ -", FAAS_AGG_NAME_MAX);
+        return -1;
+    }
+
+    for (i = 0; i < FAAS_AGG_NSOURCES; i++) {
+        if (strcmp(name, faas_agg_sources[i].name) == 0) {
+            faas_agg_error(err, where, "\"%s\" is a source of holes "
+                           "(params, query, header, cookie, body), not a "
+                           "call's name", name);
+            return -1;
+        }
+    }
+
+    if (strcmp(name, "errors") == 0) {
+        faas_agg_error(err, where, "\"errors\" is the answer's own member, "
+                       "not a call's name");
+        return -1;
+    }
+
+    for (i = 0; i < agg->ncalls; i++) {
+        if (strcmp(agg->calls[i]->name, name) == 0) {
+            faas_agg_error(err, where, "defined twice");
+            return -1;
+        }
+    }
+
+    if (agg->ncalls == FAAS_AGG_CALLS_MAX) {
+        faas_agg_error(err, where, "more than %d calls", FAAS_AGG_CALLS_MAX);
+        return -1;
+    }
+
+    c = faas_arena_alloc(&agg->arena, sizeof(faas_agg_call_t));
+    if (c == NULL) {
+        faas_agg_error(err, where, "out of memory");
+        return -1;
+    }
+
+    c->name = faas_arena_strndup(&agg->arena, name, len);
+    if (c->name == NULL) {
+        faas_agg_error(err, where, "out of memory");
+        return -1;
+    }
+
+    c->len = len;
+    c->key = c->name;
+    c->args_last = &c->args;
+    c->headers_last = &c->headers;
+    c->max_size = FAAS_AGG_MAX_SIZE;
+    c->required = 1;
+    c->output = 1;
+
+    agg->calls[agg->ncalls] = c;
+
+    return (int) agg->ncalls++;
+}
+
+
+int
+faas_agg_call_set(faas_agg_t *agg, int call, const char *key,
+    const char *value, faas_error_t *err)
+{
+    int                    rc;
+    size_t                 i, len;
+    const char            *name;
+    faas_agg_call_t       *c;
+    const faas_agg_key_t  *k;
+    char                   where[FAAS_AGG_WHERE_SIZE];
+
+    if (call < 0 || (size_t) call >= agg->ncalls) {
+        return faas_agg_error(err, "calls", "no call %d", call);
+    }
+
+    c = agg->calls[call];
+    len = strlen(key);
+
+    i = snprintf(where, sizeof(where), "calls.%s.", c->name);
+    faas_quote_key(key, len, where + i);
+
+    if (agg->compiled) {
+        return faas_agg_error(err, where, "the aggregation is compiled "
+                              "and cannot change");
+    }
+
+    if (value == NULL) {
+        return faas_agg_error(err, where, "no value");
+    }
+
+    for (i = 0; i < FAAS_AGG_NKEYS; i++) {
+        k = &faas_agg_call_keys[i];
+
+        if (len < k->len || memcmp(key, k->key, k->len) != 0) {
+            continue;
+        }
+
+        if (!k->prefix) {
+            if (len == k->len) {
+                break;
+            }
+
+            continue;
+        }
+
+        if (len == k->len || key[k->len] == '.') {
+            break;
+        }
+    }
+
+    if (i == FAAS_AGG_NKEYS) {
+        return faas_agg_error(err, where, "unknown key");
+    }
+
+    name = NULL;
+
+    if (k->prefix) {
+        if (len == k->len) {
+            return faas_agg_error(err, where, "a name is missing: %s.NAME",
+                                  k->key);
+        }
+
+        name = key + k->len + 1;
+    }
+
+    if (k->once && (c->set & k->once)) {
+        if (strcmp(key, "optional") == 0 || strcmp(key, "required") == 0) {
+            return faas_agg_error(err, where, "set twice (required and "
+                                  "optional are one setting)");
+        }
+
+        return faas_agg_error(err, where, "set twice");
+    }
+
+    rc = k->set(agg, c, name, value, where, err);
+
+    if (rc == FAAS_OK) {
+        c->set |= k->once;
+    }
+
+    return rc;
+}
+
+
+/* "/backend/users/{params.id}?full=1" */
+
+static int
+faas_agg_set_url(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    size_t           i, len;
+    const char      *q;
+    unsigned char    ch;
+    faas_agg_tmpl_t  path, query;
+    char             got[FAAS_QUOTE_SIZE];
+
+    (void) name;
+
+    len = strlen(value);
+    faas_quote(value, len, got, sizeof(got));
+
+    if (value[0] != '/') {
+        return faas_agg_error(err, where, "%s does not start with \"/\"",
+                              got);
+    }
+
+    for (i = 0; i < len; i++) {
+        ch = value[i];
+
+        if (ch == '#') {
+            return faas_agg_error(err, where, "%s has a \"#\"", got);
+        }
+
+        if (ch <= ' ' || ch == 0x7f) {
+            return faas_agg_error(err, where, "%s has a space or a control "
+                                  "character", got);
+        }
+    }
+
+    q = memchr(value, '?', len);
+
+    memset(&query, 0, sizeof(faas_agg_tmpl_t));
+
+    if (faas_agg_tmpl_parse(agg, &path, value, q ? (size_t) (q - value) : len,
+                            where, err)
+        != FAAS_OK)
+    {
+        return FAAS_ERROR;
+    }
+
+    if (q && faas_agg_tmpl_parse(agg, &query, q + 1, len - (q + 1 - value),
+                                 where, err)
+             != FAAS_OK)
+    {
+        return FAAS_ERROR;
+    }
+
+    c->path = path;
+    c->query = query;
+    c->kind = FAAS_AGG_LOCATION;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_function(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    size_t  len;
+    char    got[FAAS_QUOTE_SIZE];
+
+    (void) name;
+
+    len = strlen(value);
+
+    if (len == 0 || len > 64 || value[0] == '-'
+        || !faas_name_chars(value, len, "_-"))
+    {
+        faas_quote(value, len, got, sizeof(got));
+        return faas_agg_error(err, where, "%s is not a function's name "
+                              "(1 to 64 of A-Z a-z 0-9 _ -, not starting "
+                              "with \"-\")", got);
+    }
+
+    c->function = faas_arena_strndup(&agg->arena, value, len);
+    if (c->function == NULL) {
+        return faas_agg_error(err, where, "out of memory");
+    }
+
+    c->kind = FAAS_AGG_FUNCTION;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_method(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    unsigned  m;
+    char      got[FAAS_QUOTE_SIZE];
+
+    (void) agg;
+    (void) name;
+
+    m = faas_method_parse(value, strlen(value));
+
+    if (m != FAAS_METHOD_GET && m != FAAS_METHOD_POST
+        && m != FAAS_METHOD_PUT && m != FAAS_METHOD_PATCH
+        && m != FAAS_METHOD_DELETE)
+    {
+        faas_quote(value, strlen(value), got, sizeof(got));
+        return faas_agg_error(err, where, "%s is not GET, POST, PUT, PATCH "
+                              "or DELETE", got);
+    }
+
+    c->method = m;
+
+    return FAAS_OK;
+}
+
+
+/* query.NAME: text, encoded when sent; a name given twice is sent twice */
+
+static int
+faas_agg_set_query(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    size_t           i, len;
+    faas_agg_arg_t  *arg;
+
+    len = strlen(name);
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) name[i] <= ' ' || name[i] == 0x7f) {
+            break;
+        }
+    }
+
+    if (i < len || len == 0 || len > FAAS_AGG_ARG_MAX) {
+        return faas_agg_error(err, where, "a query argument's name is 1 to "
+                              "%d visible characters", FAAS_AGG_ARG_MAX);
+    }
+
+    arg = faas_arena_alloc(&agg->arena, sizeof(faas_agg_arg_t));
+    if (arg == NULL) {
+        return faas_agg_error(err, where, "out of memory");
+    }
+
+    arg->name = faas_arena_strndup(&agg->arena, name, len);
+    if (arg->name == NULL) {
+        return faas_agg_error(err, where, "out of memory");
+    }
+
+    arg->len = len;
+
+    if (faas_agg_tmpl_parse(agg, &arg->value, value, strlen(value), where,
+                            err)
+        != FAAS_OK)
+    {
+        return FAAS_ERROR;
+    }
+
+    *c->args_last = arg;
+    c->args_last = &arg->next;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_header(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    size_t           len;
+    const char      *bad;
+    faas_agg_arg_t  *arg;
+
+    len = strlen(name);
+
+    if (len == 0 || len > FAAS_AGG_ARG_MAX
+        || !faas_name_chars(name, len, "-"))
+    {
+        return faas_agg_error(err, where, "a header's name is 1 to %d of "
+                              "A-Z a-z 0-9 -", FAAS_AGG_ARG_MAX);
+    }
+
+    bad = faas_agg_hop_by_hop(name, len);
+    if (bad) {
+        return faas_agg_error(err, where, "%s; it cannot be set", bad);
+    }
+
+    for (arg = c->headers; arg; arg = arg->next) {
+        if (arg->len == len && strncasecmp(arg->name, name, len) == 0) {
+            return faas_agg_error(err, where, "set twice");
+        }
+    }
+
+    if (c->nheaders == FAAS_AGG_HEADERS_MAX) {
+        return faas_agg_error(err, where, "more than %d headers",
+                              FAAS_AGG_HEADERS_MAX);
+    }
+
+    if (strpbrk(value, "\r\n")) {
+        return faas_agg_error(err, where, "a header's value has no CR or "
+                              "LF");
+    }
+
+    arg = faas_arena_alloc(&agg->arena, sizeof(faas_agg_arg_t));
+    if (arg == NULL) {
+        return faas_agg_error(err, where, "out of memory");
+    }
+
+    arg->name = faas_arena_strndup(&agg->arena, name, len);
+    if (arg->name == NULL) {
+        return faas_agg_error(err, where, "out of memory");
+    }
+
+    arg->len = len;
+
+    if (faas_agg_tmpl_parse(agg, &arg->value, value, strlen(value), where,
+                            err)
+        != FAAS_OK)
+    {
+        return FAAS_ERROR;
+    }
+
+    *c->headers_last = arg;
+    c->headers_last = &arg->next;
+    c->nheaders++;
+
+    return FAAS_OK;
+}
+
+
+/*
+ * "forward", or JSON text whose strings may have holes.  It is parsed
+ * once, here, into the declaration's arena; its strings are compiled as
+ * templates in the order a walk meets them, the order of rendering.
+ */
+
+static int
+faas_agg_set_body(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    size_t            len, pos, n;
+    cJSON            *root;
+    unsigned          rc;
+    faas_agg_tmpl_t  *strings;
+
+    (void) name;
+
+    if (strcmp(value, "forward") == 0) {
+        c->forward_body = 1;
+        return FAAS_OK;
+    }
+
+    len = strlen(value);
+
+    rc = faas_agg_parse(&agg->arena, value, len, &root, &pos);
+
+    switch (rc) {
+
+    case FAAS_AGG_JSON_OK:
+        break;
+
+    case FAAS_AGG_JSON_DEEP:
+        return faas_agg_error(err, where, "nested deeper than %d levels",
+                              FAAS_AGG_DEPTH_MAX);
+
+    default:
+        return faas_agg_error(err, where, "invalid JSON near byte %zu", pos);
+    }
+
+    n = 0;
+    strings = NULL;
+
+    faas_agg_body_strings(agg, root, NULL, &n, where, err);
+
+    if (n) {
+        strings = faas_arena_alloc(&agg->arena, n * sizeof(faas_agg_tmpl_t));
+        if (strings == NULL) {
+            return faas_agg_error(err, where, "out of memory");
+        }
+
+        n = 0;
+
+        if (faas_agg_body_strings(agg, root, strings, &n, where, err)
+            != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+    }
+
+    c->body = root;
+    c->strings = strings;
+    c->nstrings = n;
+
+    return FAAS_OK;
+}
+
+
+/* counts the body's strings with "strings" NULL, compiles them in it */
+
+static int
+faas_agg_body_strings(faas_agg_t *agg, const cJSON *node,
+    faas_agg_tmpl_t *strings, size_t *n, const char *where,
+    faas_error_t *err)
+{
+    const cJSON  *item;
+
+    if (cJSON_IsString(node)) {
+        if (strings
+            && faas_agg_tmpl_parse(agg, &strings[*n], node->valuestring,
+                                   strlen(node->valuestring), where, err)
+               != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+
+        (*n)++;
+
+        return FAAS_OK;
+    }
+
+    for (item = node->child; item; item = item->next) {
+        if (faas_agg_body_strings(agg, item, strings, n, where, err)
+            != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_timeout(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    const char  *bad;
+    char         got[FAAS_QUOTE_SIZE];
+
+    (void) agg;
+    (void) name;
+
+    bad = faas_agg_duration(value, &c->timeout);
+    if (bad) {
+        faas_quote(value, strlen(value), got, sizeof(got));
+        return faas_agg_error(err, where, "%s %s", got, bad);
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_required(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    unsigned  on;
+
+    (void) agg;
+    (void) name;
+
+    if (faas_agg_set_flag(value, where, &on, err) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    c->required = on;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_optional(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    unsigned  on;
+
+    (void) agg;
+    (void) name;
+
+    if (faas_agg_set_flag(value, where, &on, err) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    c->required = !on;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_max_size(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    const char  *bad;
+    char         got[FAAS_QUOTE_SIZE];
+
+    (void) agg;
+    (void) name;
+
+    bad = faas_agg_size(value, &c->max_size);
+    if (bad) {
+        faas_quote(value, strlen(value), got, sizeof(got));
+        return faas_agg_error(err, where, "%s %s", got, bad);
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_target(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    const char  *bad;
+    char         got[FAAS_QUOTE_SIZE];
+
+    (void) name;
+
+    bad = faas_agg_path_parse(&agg->arena, &c->target, value, strlen(value));
+    if (bad) {
+        faas_quote(value, strlen(value), got, sizeof(got));
+        return faas_agg_error(err, where, "%s is not a dot path: %s", got,
+                              bad);
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_pick(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    (void) name;
+
+    return faas_agg_paths_add(agg, &c->pick, &c->npick, value, where, err);
+}
+
+
+static int
+faas_agg_set_omit(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    (void) name;
+
+    return faas_agg_paths_add(agg, &c->omit, &c->nomit, value, where, err);
+}
+
+
+/* a list of dot paths, added to those given before */
+
+static int
+faas_agg_paths_add(faas_agg_t *agg, faas_agg_path_t **paths, size_t *n,
+    const char *value, const char *where, faas_error_t *err)
+{
+    size_t       len;
+    const char  *p, *item, *bad;
+    char         got[FAAS_QUOTE_SIZE];
+
+    p = value;
+
+    while (faas_agg_list_next(&p, &item, &len)) {
+        if (*n == FAAS_AGG_PATHS_MAX) {
+            return faas_agg_error(err, where, "more than %d paths",
+                                  FAAS_AGG_PATHS_MAX);
+        }
+
+        if (*paths == NULL) {
+            *paths = faas_arena_alloc(&agg->arena, FAAS_AGG_PATHS_MAX
+                                                   * sizeof(faas_agg_path_t));
+            if (*paths == NULL) {
+                return faas_agg_error(err, where, "out of memory");
+            }
+        }
+
+        bad = faas_agg_path_parse(&agg->arena, &(*paths)[*n], item, len);
+        if (bad) {
+            faas_quote(item, len, got, sizeof(got));
+            return faas_agg_error(err, where, "%s is not a dot path: %s",
+                                  got, bad);
+        }
+
+        (*n)++;
+    }
+
+    return FAAS_OK;
+}
+
+
+/* rename.PATH: NEW, the member at PATH gets the name NEW */
+
+static int
+faas_agg_set_rename(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    size_t            i;
+    const char       *bad;
+    faas_agg_path_t  *path;
+
+    if (!faas_agg_member_name(value)) {
+        return faas_agg_error(err, where, "a new name is 1 to %d "
+                              "characters, no control characters",
+                              FAAS_AGG_KEY_MAX);
+    }
+
+    for (i = 0; i < c->nrenames; i++) {
+        if (strcmp(c->renames[i].text, name) == 0) {
+            return faas_agg_error(err, where, "set twice");
+        }
+    }
+
+    if (c->nrenames == FAAS_AGG_PATHS_MAX) {
+        return faas_agg_error(err, where, "more than %d renames",
+                              FAAS_AGG_PATHS_MAX);
+    }
+
+    if (c->renames == NULL) {
+        c->renames = faas_arena_alloc(&agg->arena, FAAS_AGG_PATHS_MAX
+                                                   * sizeof(faas_agg_path_t));
+        c->rename_to = faas_arena_alloc(&agg->arena,
+                                        FAAS_AGG_PATHS_MAX * sizeof(char *));
+        if (c->renames == NULL || c->rename_to == NULL) {
+            c->renames = NULL;
+            return faas_agg_error(err, where, "out of memory");
+        }
+    }
+
+    path = &c->renames[c->nrenames];
+
+    bad = faas_agg_path_parse(&agg->arena, path, name, strlen(name));
+    if (bad) {
+        return faas_agg_error(err, where, "not a dot path: %s", bad);
+    }
+
+    c->rename_to[c->nrenames] = faas_arena_strdup(&agg->arena, value);
+    if (c->rename_to[c->nrenames] == NULL) {
+        return faas_agg_error(err, where, "out of memory");
+    }
+
+    c->nrenames++;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_key(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    (void) name;
+
+    if (!faas_agg_member_name(value)) {
+        return faas_agg_error(err, where, "a key is 1 to %d characters, no "
+                              "control characters", FAAS_AGG_KEY_MAX);
+    }
+
+    if (strcmp(value, "errors") == 0) {
+        return faas_agg_error(err, where, "\"errors\" is the answer's own "
+                              "member");
+    }
+
+    c->key = faas_arena_strdup(&agg->arena, value);
+    if (c->key == NULL) {
+        c->key = c->name;
+        return faas_agg_error(err, where, "out of memory");
+    }
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_merge(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    unsigned  on;
+
+    (void) agg;
+    (void) name;
+
+    if (faas_agg_set_flag(value, where, &on, err) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    c->merge = on;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_output(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+    const char *value, const char *where, faas_error_t *err)
+{
+    unsigned  on;
+
+    (void) agg;
+    (void) name;
+
+    if (faas_agg_set_flag(value, where, &on, err) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
+    c->output = on;
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_set_flag(const char *value, const char *where, unsigned *on,
+    faas_error_t *err)
+{
+    const char  *bad;
+    char         got[FAAS_QUOTE_SIZE];
+
+    bad = faas_agg_bool(value, on);
+    if (bad) {
+        faas_quote(value, strlen(value), got, sizeof(got));
+        return faas_agg_error(err, where, "%s %s", got, bad);
+    }
+
+    return FAAS_OK;
+}
+
+
+/* values: NULL when good, else what is wrong, after the value */
+
+static const char *
+faas_agg_duration(const char *s, unsigned *ms)
+{
+    size_t       i;
+    uint64_t     n, unit;
+    const char  *u;
+
+    n = 0;
+
+    for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (n < 1000000000000ULL) {
+            n = n * 10 + (s[i] - '0');
+        }
+    }
+
+    if (i == 0) {
+        return "is not a duration (500ms, 2s)";
+    }
+
+    u = s + i;
+
+    if (*u == '\0' || strcmp(u, "ms") == 0) {
+        unit = 1;
+
+    } else if (strcmp(u, "s") == 0) {
+        unit = 1000;
+
+    } else if (strcmp(u, "m") == 0) {
+        unit = 60 * 1000;
+
+    } else if (strcmp(u, "h") == 0) {
+        unit = 60 * 60 * 1000;
+
+    } else {
+        return "is not a duration (500ms, 2s)";
+    }
+
+    n *= unit;
+
+    if (n == 0 || n > FAAS_AGG_DAY) {
+        return "is out of range (1ms to 1 day)";
+    }
+
+    *ms = (unsigned) n;
+
+    return NULL;
+}
+
+
+static const char *
+faas_agg_size(const char *s, size_t *size)
+{
+    size_t       i;
+    uint64_t     n, unit;
+    const char  *u;
+
+    n = 0;
+
+    for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (n < 1000000000000ULL) {
+            n = n * 10 + (s[i] - '0');
+        }
+    }
+
+    if (i == 0) {
+        return "is not a size (64k, 1m)";
+    }
+
+    u = s + i;
+
+    if (*u == '\0') {
+        unit = 1;
+
+    } else if ((u[0] == 'k' || u[0] == 'K') && u[1] == '\0') {
+        unit = 1024;
+
+    } else if ((u[0] == 'm' || u[0] == 'M') && u[1] == '\0') {
+        unit = 1024 * 1024;
+
+    } else {
+        return "is not a size (64k, 1m)";
+    }
+
+    n *= unit;
+
+    if (n == 0 || n > FAAS_AGG_MAX_SIZE_LIMIT) {
+        return "is out of range (1 to 64m)";
+    }
+
+    *size = (size_t) n;
+
+    return NULL;
+}
+
+
+static const char *
+faas_agg_bool(const char *s, unsigned *on)
+{
+    if (strcasecmp(s, "true") == 0 || strcasecmp(s, "on") == 0
+        || strcasecmp(s, "yes") == 0)
+    {
+        *on = 1;
+        return NULL;
+    }
+
+    if (strcasecmp(s, "false") == 0 || strcasecmp(s, "off") == 0
+        || strcasecmp(s, "no") == 0)
+    {
+        *on = 0;
+        return NULL;
+    }
+
+    return "is not true or false";
+}
+
+
+/* the next item of "a, b c": commas and spaces both separate */
+
+static int
+faas_agg_list_next(const char **p, const char **item, size_t *len)
+{
+    const char  *s;
+
+    s = *p;
+
+    while (*s == ',' || *s == ' ' || *s == '\t') {
+        s++;
+    }
+
+    if (*s == '\0') {
+        *p = s;
+        return 0;
+    }
+
+    *item = s;
+
+    while (*s && *s != ',' && *s != ' ' && *s != '\t') {
+        s++;
+    }
+
+    *len = s - *item;
+    *p = s;
+
+    return 1;
+}
+
+
+/* a name for the answer: 1 to FAAS_AGG_KEY_MAX bytes, none a control */
+
+static int
+faas_agg_member_name(const char *s)
+{
+    size_t  i;
+
+    for (i = 0; s[i]; i++) {
+        if ((unsigned char) s[i] < ' ' || s[i] == 0x7f) {
+            return 0;
+        }
+    }
+
+    return i > 0 && i <= FAAS_AGG_KEY_MAX;
+}
+
+
+/* templates: "t" is the caller's to keep only when all is well */
+
+static int
+faas_agg_tmpl_parse(faas_agg_t *agg, faas_agg_tmpl_t *t, const char *s,
+    size_t len, const char *where, faas_error_t *err)
+{
+    int               kind;
+    char             *text;
+    size_t            n, pos, end, i, j;
+    faas_agg_part_t  *p;
+    char              got[FAAS_QUOTE_SIZE];
+
+    t->where = faas_arena_strdup(&agg->arena, where);
+    if (t->where == NULL) {
+        return faas_agg_error(err, where, "out of memory");
+    }
+
+    /* the pieces counted first, so that the parts are one array */
+
+    n = 0;
+    pos = 0;
+
+    while ((kind = faas_agg_scan(s, len, &pos, &end)) != 0) {
+        if (kind < 0) {
+            faas_quote(s + pos, end - pos, got, sizeof(got));
+            return faas_agg_error(err, where, "%s has no closing \"}\"",
+                                  got);
+        }
+
+        n++;
+        pos = end;
+    }
+
+    t->n = n;
+
+    if (n == 0) {
+        return FAAS_OK;
+    }
+
+    t->parts = faas_arena_alloc(&agg->arena, n * sizeof(faas_agg_part_t));
+    if (t->parts == NULL) {
+        return faas_agg_error(err, where, "out of memory");
+    }
+
+    pos = 0;
+
+    for (n = 0; n < t->n; n++) {
+        kind = faas_agg_scan(s, len, &pos, &end);
+        p = &t->parts[n];
+
+        text = faas_arena_strndup(&agg->arena, s + pos, end - pos);
+        if (text == NULL) {
+            return faas_agg_error(err, where, "out of memory");
+        }
+
+        p->text = text;
+        p->len = end - pos;
+
+        if (kind == 2) {
+            if (faas_agg_hole_parse(agg, p, where, err) != FAAS_OK) {
+                return FAAS_ERROR;
+            }
+
+        } else {
+
+            /* "{{" is a "{" */
+
+            for (i = 0, j = 0; i < p->len; i++, j++) {
+                text[j] = text[i];
+
+                if (text[i] == '{' && i + 1 < p->len && text[i + 1] == '{') {
+                    i++;
+                }
+            }
+
+            text[j] = '\0';
+            p->len = j;
+        }
+
+        pos = end;
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * The next piece of a template from "*pos" to "*end": 1, text (with its
+ * "{{"); 2, a hole; -1, a hole with no "}" (*end: where it stops); 0 at
+ * the end.
+ */
+
+static int
+faas_agg_scan(const char *s, size_t len, size_t *pos, size_t *end)
+{
+    size_t  i;
+
+    i = *pos;
+
+    if (i == len) {
+        return 0;
+    }
+
+    if (faas_agg_hole_start(s, len, i)) {
+        for (i++; i < len && s[i] != '}'; i++) {
+            if (s[i] == '{') {
+                *end = i;
+                return -1;
+            }
+        }
+
+        if (i == len) {
+            *end = i;
+            return -1;
+        }
+
+        *end = i + 1;
+
+        return 2;
+    }
+
+    while (i < len && !faas_agg_hole_start(s, len, i)) {
+        i += (s[i] == '{' && i + 1 < len && s[i + 1] == '{') ? 2 : 1;
+    }
+
+    *end = i;
+
+    return 1;
+}
+
+
+/* "{" then a letter or "_"; a "{" before anything else is text */
+
+static int
+faas_agg_hole_start(const char *s, size_t len, size_t i)
+{
+    char  c;
+
+    if (s[i] != '{' || i + 1 == len) {
+        return 0;
+    }
+
+    c = s[i + 1];
+
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+
+/* "{SOURCE.PATH:TYPE}", in p->text */
+
+static int
+faas_agg_hole_parse(faas_agg_t *agg, faas_agg_part_t *p, const char *where,
+    faas_error_t *err)
+{
+    size_t       i, n, len, tlen;
+    unsigned     k;
+    const char  *s, *colon, *type, *rest, *bad;
+    char         got[FAAS_QUOTE_SIZE];
+
+    s = p->text + 1;
+    len = p->len - 2;
+
+    faas_quote(p->text, p->len, got, sizeof(got));
+
+    colon = memchr(s, ':', len);
+
+    if (colon) {
+        type = colon + 1;
+        tlen = len - (type - s);
+        len = colon - s;
+
+        for (k = 1; k < sizeof(faas_agg_casts) / sizeof(char *); k++) {
+            if (strlen(faas_agg_casts[k]) == tlen
+                && memcmp(faas_agg_casts[k], type, tlen) == 0)
+            {
+                break;
+            }
+        }
+
+        if (k == sizeof(faas_agg_casts) / sizeof(char *)) {
+            return faas_agg_error(err, where, "%s: the type is string, "
+                                  "number, boolean or json", got);
+        }
+
+        p->cast = k;
+    }
+
+    for (n = 0; n < len && s[n] != '.'; n++) {
+        /* void */
+    }
+
+    if (!faas_name_chars(s, n, "_-")) {
+        return faas_agg_error(err, where, "%s: a hole is {SOURCE.PATH}, "
+                              "SOURCE a call's name or params, query, "
+                              "header, cookie, body", got);
+    }
+
+    p->source = FAAS_AGG_SRC_CALL;
+    p->name = s;
+    p->name_len = n;
+
+    for (i = 0; i < FAAS_AGG_NSOURCES; i++) {
+        if (faas_agg_sources[i].len == n
+            && memcmp(faas_agg_sources[i].name, s, n) == 0)
+        {
+            p->source = i + 1;
+            break;
+        }
+    }
+
+    rest = s + n + 1;
+
+    if (n < len && rest == s + len) {
+        return faas_agg_error(err, where, "%s: nothing after \".\"", got);
+    }
+
+    if (p->source == FAAS_AGG_SRC_BODY || p->source == FAAS_AGG_SRC_CALL) {
+        if (p->source == FAAS_AGG_SRC_BODY) {
+            p->name = NULL;
+            p->name_len = 0;
+        }
+
+        if (n == len) {
+            return FAAS_OK;
+        }
+
+        bad = faas_agg_path_parse(&agg->arena, &p->path, rest, len - n - 1);
+        if (bad) {
+            return faas_agg_error(err, where, "%s: %s", got, bad);
+        }
+
+        return FAAS_OK;
+    }
+
+    /* params, query, header, cookie: one name, which may have dots */
+
+    if (n == len) {
+        return faas_agg_error(err, where, "%s names no %s: {%s.NAME}", got,
+                              faas_agg_sources[p->source - 1].what,
+                              faas_agg_sources[p->source - 1].name);
+    }
+
+    if (!faas_agg_token(rest, len - n - 1)) {
+        return faas_agg_error(err, where, "%s: a %s's name is letters, "
+                              "digits and !#$%%&'*+-.^_`|~", got,
+                              faas_agg_sources[p->source - 1].what);
+    }
+
+    p->name = rest;
+    p->name_len = len - n - 1;
+
+    return FAAS_OK;
+}
+
+
+/*
+ * "a.b.0.c" into steps, each NUL-terminated, as cJSON compares names.
+ * A step is any visible characters but . , : { }.
+ */
+
+static const char *
+faas_agg_path_parse(faas_arena_t *a, faas_agg_path_t *path, const char *s,
+    size_t len)
+{
+    char             *names;
+    size_t            i, n, start;
+    unsigned char     c;
+    faas_agg_seg_t   *seg;
+    faas_agg_path_t   p;
+
+    n = 1;
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if (c == '.') {
+            n++;
+            continue;
+        }
+
+        if (c <= ' ' || c == 0x7f || c == ',' || c == ':' || c == '{'
+            || c == '}')
+        {
+            return "a name has a space, a control character or one of "
+                   ", : { }";
+        }
+    }
+
+    if (len == 0) {
+        return "it is empty";
+    }
+
+    if (n > FAAS_AGG_DEPTH_MAX) {
+        return "more than 64 steps";
+    }
+
+    /*
+     * The names are cut out of one copy, the text kept whole in another;
+     * "path" changes only when all is well.
+     */
+
+    p.segs = faas_arena_alloc(a, n * sizeof(faas_agg_seg_t));
+    p.text = faas_arena_strndup(a, s, len);
+    p.n = n;
+    names = faas_arena_strndup(a, s, len);
+
+    if (p.segs == NULL || p.text == NULL || names == NULL) {
+        return "out of memory";
+    }
+
+    start = 0;
+    n = 0;
+
+    for (i = 0; i <= len; i++) {
+        if (i < len && s[i] != '.') {
+            continue;
+        }
+
+        if (i == start) {
+            return "an empty name";
+        }
+
+        seg = &p.segs[n++];
+
+        names[i] = '\0';
+
+        seg->name = names + start;
+        seg->len = i - start;
+        seg->index = -1;
+
+        if (seg->len <= 9 && strspn(seg->name, "0123456789") == seg->len) {
+            seg->index = strtol(seg->name, NULL, 10);
+        }
+
+        start = i + 1;
+    }
+
+    *path = p;
+
+    return NULL;
+}
+
+
+/* RFC 9110's token: what a header's, a cookie's or an argument's name is */
+
+static int
+faas_agg_token(const char *s, size_t len)
+{
+    return len > 0 && faas_name_chars(s, len, "!#$%&'*+-.^_`|~");
+}
+
+
+/* compiling */
+
+int
+faas_agg_compile(faas_agg_t *agg, faas_error_t *err)
+{
+    size_t            i, j, norder;
+    faas_agg_arg_t   *arg;
+    faas_agg_call_t  *c, *o;
+    unsigned char     mark[FAAS_AGG_CALLS_MAX];
+    size_t            stack[FAAS_AGG_CALLS_MAX];
+    char              where[FAAS_AGG_WHERE_SIZE];
+
+    if (agg->compiled) {
+        return FAAS_OK;
+    }
+
+    if (agg->ncalls == 0) {
+        return faas_agg_error(err, "calls", "none: an aggregation makes at "
+                              "least one call");
+    }
+
+    for (i = 0; i < agg->ncalls; i++) {
+        c = agg->calls[i];
+        c->deps = 0;
+
+        snprintf(where, sizeof(where), "calls.%s", c->name);
+
+        if ((c->set & FAAS_AGG_K_URL) && (c->set & FAAS_AGG_K_FUNCTION)) {
+            return faas_agg_error(err, where, "both url and function; a "
+                                  "call has one of them");
+        }
+
+        if (c->kind == 0) {
+            return faas_agg_error(err, where, "no url or function");
+        }
+
+        if (faas_agg_resolve(agg, i, &c->path, err) != FAAS_OK
+            || faas_agg_resolve(agg, i, &c->query, err) != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+
+        for (arg = c->args; arg; arg = arg->next) {
+            if (faas_agg_resolve(agg, i, &arg->value, err) != FAAS_OK) {
+                return FAAS_ERROR;
+            }
+        }
+
+        for (arg = c->headers; arg; arg = arg->next) {
+            if (faas_agg_resolve(agg, i, &arg->value, err) != FAAS_OK) {
+                return FAAS_ERROR;
+            }
+        }
+
+        for (j = 0; j < c->nstrings; j++) {
+            if (faas_agg_resolve(agg, i, &c->strings[j], err) != FAAS_OK) {
+                return FAAS_ERROR;
+            }
+        }
+
+        if (!c->output || c->merge) {
+            continue;
+        }
+
+        for (j = 0; j < i; j++) {
+            o = agg->calls[j];
+
+            if (o->output && !o->merge && strcmp(o->key, c->key) == 0) {
+                snprintf(where, sizeof(where), "calls.%s.key", c->name);
+                return faas_agg_error(err, where, "\"%s\" is the key of "
+                                      "call %s too", c->key, o->name);
+            }
+        }
+    }
+
+    memset(mark, 0, sizeof(mark));
+    norder = 0;
+
+    for (i = 0; i < agg->ncalls; i++) {
+        if (mark[i] == 0
+            && faas_agg_visit(agg, i, mark, stack, 0, &norder, err)
+               != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+    }
+
+    for (i = 0; i < agg->ncalls; i++) {
+        c = agg->calls[i];
+
+        if (c->method == 0) {
+            c->method = (c->body || c->forward_body) ? FAAS_METHOD_POST
+                                                     : FAAS_METHOD_GET;
+        }
+
+        if (c->timeout == 0) {
+            c->timeout = FAAS_AGG_CALL_TIMEOUT;
+        }
+
+        if (c->timeout > agg->timeout) {
+            c->timeout = agg->timeout;
+        }
+    }
+
+    agg->compiled = 1;
+
+    return FAAS_OK;
+}
+
+
+/* the calls a template's holes name: known, not itself, waited for */
+
+static int
+faas_agg_resolve(faas_agg_t *agg, size_t i, faas_agg_tmpl_t *t,
+    faas_error_t *err)
+{
+    size_t            j, k;
+    faas_agg_part_t  *p;
+
+    for (k = 0; k < t->n; k++) {
+        p = &t->parts[k];
+
+        if (p->source != FAAS_AGG_SRC_CALL) {
+            continue;
+        }
+
+        for (j = 0; j < agg->ncalls; j++) {
+            if (agg->calls[j]->len == p->name_len
+                && memcmp(agg->calls[j]->name, p->name, p->name_len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == agg->ncalls) {
+            return faas_agg_error(err, t->where, "%.*s names no call",
+                                  (int) (p->len < FAAS_AGG_HOLE_SHOWN
+                                         ? p->len : FAAS_AGG_HOLE_SHOWN),
+                                  p->text);
+        }
+
+        if (j == i) {
+            return faas_agg_error(err, t->where, "%.*s names the call "
+                                  "itself",
+                                  (int) (p->len < FAAS_AGG_HOLE_SHOWN
+                                         ? p->len : FAAS_AGG_HOLE_SHOWN),
+                                  p->text);
+        }
+
+        p->call = j;
+        agg->calls[i]->deps |= FAAS_AGG_BIT(j);
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * Depth first, dependencies before their dependents into agg->order;
+ * "mark" 1: on the way (a dependency met again there is a cycle), 2:
+ * done.  At most FAAS_AGG_CALLS_MAX deep.
+ */
+
+static int
+faas_agg_visit(faas_agg_t *agg, size_t i, unsigned char *mark,
+    size_t *stack, size_t depth, size_t *norder, faas_error_t *err)
+{
+    size_t  j, k, n;
+    char    msg[sizeof(err->msg)];
+
+    mark[i] = 1;
+    stack[depth] = i;
+
+    for (j = 0; j < agg->ncalls; j++) {
+        if (!(agg->calls[i]->deps & FAAS_AGG_BIT(j))) {
+            continue;
+        }
+
+        if (mark[j] == 1) {
+            n = snprintf(msg, sizeof(msg), "calls");
+
+            for (k = 0; stack[k] != j; k++) {
+                /* void */
+            }
+
+            for ( /* void */ ; k <= depth && n < sizeof(msg); k++) {
+                n += snprintf(msg + n, sizeof(msg) - n, " %s ->",
+                              agg->calls[stack[k]]->name);
+            }
+
+            if (n < sizeof(msg)) {
+                snprintf(msg + n, sizeof(msg) - n, " %s depend on each other",
+                         agg->calls[j]->name);
+            }
+
+            faas_error_set(err, NULL, 0, 0, "%s", msg);
+
+            return FAAS_ERROR;
+        }
+
+        if (mark[j] == 0
+            && faas_agg_visit(agg, j, mark, stack, depth + 1, norder, err)
+               != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+    }
+
+    mark[i] = 2;
+    agg->order[(*norder)++] = i;
+
+    return FAAS_OK;
+}
+
+
+size_t
+faas_agg_ncalls(const faas_agg_t *agg)
+{
+    return agg->ncalls;
+}
+
+
+unsigned
+faas_agg_timeout(const faas_agg_t *agg)
+{
+    return agg->timeout;
+}
+
+
+size_t
+faas_agg_nforward(const faas_agg_t *agg)
+{
+    return agg->forward_set ? agg->nforward : FAAS_AGG_NDEFAULT;
+}
+
+
+const char *
+faas_agg_forward(const faas_agg_t *agg, size_t i)
+{
+    if (!agg->forward_set) {
+        return (i < FAAS_AGG_NDEFAULT) ? faas_agg_default_forward[i] : NULL;
+    }
+
+    return (i < agg->nforward) ? agg->forward[i] : NULL;
+}
+
+
+void
+faas_agg_call_info(const faas_agg_t *agg, size_t call,
+    faas_agg_call_info_t *info)
+{
+    const faas_agg_call_t  *c;
+
+    memset(info, 0, sizeof(faas_agg_call_info_t));
+
+    if (call >= agg->ncalls) {
+        return;
+    }
+
+    c = agg->calls[call];
+
+    info->name = c->name;
+    info->kind = c->kind;
+    info->function = c->function;
+    info->timeout_ms = c->timeout ? c->timeout : FAAS_AGG_CALL_TIMEOUT;
+    info->max_size = c->max_size;
+    info->required = c->required;
+    info->forward_body = c->forward_body;
+
+    if (info->timeout_ms > agg->timeout) {
+        info->timeout_ms = agg->timeout;
+    }
+}
+
+
+/* "where: msg" */
+
+static int
+faas_agg_error(faas_error_t *err, const char *where, const char *fmt, ...)
+{
+    va_list  args;
+    char     msg[sizeof(err->msg)];
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    faas_error_set(err, NULL, 0, 0, "%s: %s", where, msg);
+
+    return FAAS_ERROR;
+}
+
+
+/* JSON */
+
+/*
+ * JSON text into a tree in arena "a".  The depth is checked on the text
+ * first, so that no parser or walk recurses deeper than that; "*pos" is
+ * where invalid JSON went wrong.  Only white space may follow the value.
+ *
+ * A budget is kept short of its end while parsing, so that an answer too
+ * big still leaves room to record why, and to answer without it.
+ */
+
+static unsigned
+faas_agg_parse(faas_arena_t *a, const char *text, size_t len, cJSON **out,
+    size_t *pos)
+{
+    size_t         i, max, reserve;
+    cJSON         *root;
+    unsigned       over, grew;
+    const char    *end;
+    faas_arena_t  *prev;
+
+    *out = NULL;
+    *pos = 0;
+
+    if (text == NULL || len == 0) {
+        return FAAS_AGG_JSON_BAD;
+    }
+
+    if (faas_agg_too_deep(text, len)) {
+        return FAAS_AGG_JSON_DEEP;
+    }
+
+    /* "over" tells this parse's failure from an earlier one's */
+
+    over = a->over;
+    a->over = 0;
+
+    max = a->max;
+
+    if (max) {
+        reserve = (max / 4 < FAAS_AGG_RESERVE) ? max / 4 : FAAS_AGG_RESERVE;
+        a->max = max - reserve;
+    }
+
+    prev = faas_json_arena(a);
+
+    end = NULL;
+    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+
+    faas_json_arena(prev);
+
+    a->max = max;
+
+    grew = a->over;
+    a->over |= over;
+
+    if (root == NULL) {
+        if (grew) {
+            return FAAS_AGG_JSON_BIG;
+        }
+
+        if (end != NULL && end >= text && end <= text + len) {
+            *pos = end - text;
+        }
+
+        return FAAS_AGG_JSON_BAD;
+    }
+
+    for (i = end - text; i < len; i++) {
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n'
+            && text[i] != '\r')
+        {
+            *pos = i;
+            return FAAS_AGG_JSON_BAD;
+        }
+    }
+
+    *out = root;
+
+    return FAAS_AGG_JSON_OK;
+}
+
+
+/*
+ * Whether arrays and objects nest deeper than FAAS_AGG_DEPTH_MAX: exact
+ * for valid JSON, which is all that reaches a walk, as the parser
+ * refuses the rest.
+ */
+
+static int
+faas_agg_too_deep(const char *p, size_t len)
+{
+    size_t    i, depth;
+    unsigned  in_string;
+
+    depth = 0;
+    in_string = 0;
+
+    for (i = 0; i < len; i++) {
+        if (in_string) {
+            if (p[i] == '\\') {
+                i++;
+
+            } else if (p[i] == '"') {
+                in_string = 0;
+            }
+
+            continue;
+        }
+
+        switch (p[i]) {
+
+        case '"':
+            in_string = 1;
+            break;
+
+        case '[':
+        case '{':
+            if (++depth > FAAS_AGG_DEPTH_MAX) {
+                return 1;
+            }
+
+            break;
+
+        case ']':
+        case '}':
+            if (depth) {
+                depth--;
+            }
+
+            break;
+        }
+    }
+
+    return 0;
+}
+
+
+/* a run */
+
+faas_agg_run_t *
+faas_agg_run_create(const faas_agg_t *agg, const faas_agg_input_t *in,
+    faas_arena_t *arena)
+{
+    size_t           i, budget, body;
+    faas_agg_run_t  *run;
+
+    if (!agg->compiled) {
+        return NULL;
+    }
+
+    if (arena->max == 0) {
+
+        /*
+         * A parsed answer takes several times its text (a node is 64
+         * bytes, "[0,0,..." two bytes a node), and the answer's text is
+         * printed once more: 8 times each call's max_size, the body's
+         * likewise, and room for the rest.
+         */
+
+        budget = FAAS_AGG_BUDGET;
+
+        for (i = 0; i < agg->ncalls; i++) {
+            budget += 8 * agg->calls[i]->max_size;
+        }
+
+        body = in ? in->body_len : 0;
+        budget += (body < SIZE_MAX / 16) ? 8 * body : SIZE_MAX / 2;
+
+        arena->max = arena->total + budget;
+    }
+
+    run = faas_arena_alloc(arena, sizeof(faas_agg_run_t));
+    if (run == NULL) {
+        return NULL;
+    }
+
+    run->calls = faas_arena_alloc(arena,
+                                  agg->ncalls * sizeof(faas_agg_state_t));
+    if (run->calls == NULL) {
+        return NULL;
+    }
+
+    run->agg = agg;
+    run->arena = arena;
+
+    if (in) {
+        run->in = *in;
+    }
+
+    return run;
+}
+
+
+size_t
+faas_agg_ready(faas_agg_run_t *run, size_t *out)
+{
+    size_t              i, n;
+    const faas_agg_t   *agg;
+    faas_agg_state_t   *st;
+
+    agg = run->agg;
+    n = 0;
+
+    /* a call whose dependency failed has failed already (faas_agg_skip) */
+
+    for (i = 0; i < agg->ncalls; i++) {
+        st = &run->calls[i];
+
+        if (st->state != FAAS_AGG_WAITING
+            || (agg->calls[i]->deps & ~run->answered) != 0)
+        {
+            continue;
+        }
+
+        st->state = FAAS_AGG_STARTED;
+        out[n++] = i;
+    }
+
+    return n;
+}
+
+
+int
+faas_agg_request(faas_agg_run_t *run, size_t call, faas_agg_request_t *req)
+{
+    int                     rc;
+    size_t                  k, n;
+    cJSON                  *body;
+    faas_arena_t           *prev;
+    faas_agg_arg_t         *arg;
+    faas_agg_str_t          path, query, value;
+    faas_agg_state_t       *st;
+    const faas_agg_call_t  *c;
+
+    memset(req, 0, sizeof(faas_agg_request_t));
+
+    if (call >= run->agg->ncalls) {
+        return FAAS_ERROR;
+    }
+
+    st = &run->calls[call];
+
+    if (st->state == FAAS_AGG_ANSWERED || st->state == FAAS_AGG_FAILED) {
+        return FAAS_ERROR;
+    }
+
+    st->state = FAAS_AGG_STARTED;
+    c = run->agg->calls[call];
+
+    prev = faas_json_arena(run->arena);
+
+    rc = FAAS_ERROR;
+
+    req->method = c->method;
+
+    query.data = "";
+    query.len = 0;
+
+    if (c->kind == FAAS_AGG_LOCATION) {
+        if (faas_agg_render(run, call, &c->path, FAAS_AGG_IN_PATH, &path)
+            != FAAS_OK
+            || faas_agg_render(run, call, &c->query, FAAS_AGG_IN_QUERY,
+                               &query)
+               != FAAS_OK)
+        {
+            goto done;
+        }
+
+        req->path = path.data;
+        req->path_len = path.len;
+    }
+
+    if (faas_agg_args(run, call, &query, req) != FAAS_OK) {
+        goto done;
+    }
+
+    if (c->nheaders) {
+        req->headers = faas_arena_alloc(run->arena,
+                                        c->nheaders
+                                        * sizeof(faas_agg_header_t));
+        if (req->headers == NULL) {
+            faas_agg_nomem(run, call);
+            goto done;
+        }
+    }
+
+    for (arg = c->headers, n = 0; arg; arg = arg->next, n++) {
+        if (faas_agg_render(run, call, &arg->value, FAAS_AGG_IN_HEADER,
+                            &value)
+            != FAAS_OK)
+        {
+            goto done;
+        }
+
+        req->headers[n].name = arg->name;
+        req->headers[n].len = arg->len;
+        req->headers[n].value = value.data;
+        req->headers[n].value_len = value.len;
+    }
+
+    req->nheaders = n;
+
+    if (c->body) {
+        k = 0;
+
+        body = faas_agg_body_node(run, call, c->body, &k);
+        if (body == NULL) {
+            if (st->state != FAAS_AGG_FAILED) {
+                faas_agg_nomem(run, call);
+            }
+
+            goto done;
+        }
+
+        req->body = cJSON_PrintUnformatted(body);
+        if (req->body == NULL) {
+            faas_agg_nomem(run, call);
+            goto done;
+        }
+
+        req->body_len = strlen(req->body);
+    }
+
+    rc = FAAS_OK;
+
+done:
+
+    faas_json_arena(prev);
+
+    if (rc != FAAS_OK) {
+        memset(req, 0, sizeof(faas_agg_request_t));
+    }
+
+    return rc;
+}
+
+
+/* the url's query, then each query.NAME=VALUE, encoded, joined by "&" */
+
+static int
+faas_agg_args(faas_agg_run_t *run, size_t call, faas_agg_str_t *query,
+    faas_agg_request_t *req)
+{
+    char                   *p;
+    size_t                  n, len;
+    faas_agg_arg_t         *arg;
+    faas_agg_str_t         *values;
+    const faas_agg_call_t  *c;
+
+    c = run->agg->calls[call];
+
+    if (c->args == NULL) {
+        req->args = query->data;
+        req->args_len = query->len;
+        return FAAS_OK;
+    }
+
+    for (n = 0, arg = c->args; arg; arg = arg->next) {
+        n++;
+    }
+
+    values = faas_arena_alloc(run->arena, n * sizeof(faas_agg_str_t));
+    if (values == NULL) {
+        faas_agg_nomem(run, call);
+        return FAAS_ERROR;
+    }
+
+    len = query->len;
+
+    for (n = 0, arg = c->args; arg; arg = arg->next, n++) {
+        if (faas_agg_render(run, call, &arg->value, FAAS_AGG_IN_ARG,
+                            &values[n])
+            != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+
+        len += 2 + faas_agg_encoded_len(arg->name, arg->len)
+               + faas_agg_encoded_len(values[n].data, values[n].len);
+    }
+
+    p = faas_arena_alloc(run->arena, len + 1);
+    if (p == NULL) {
+        faas_agg_nomem(run, call);
+        return FAAS_ERROR;
+    }
+
+    req->args = p;
+
+    memcpy(p, query->data, query->len);
+    p += query->len;
+
+    for (n = 0, arg = c->args; arg; arg = arg->next, n++) {
+        if (p != req->args) {
+            *p++ = '&';
+        }
+
+        p = faas_agg_encode(p, arg->name, arg->len);
+        *p++ = '=';
+        p = faas_agg_encode(p, values[n].data, values[n].len);
+    }
+
+    *p = '\0';
+    req->args_len = p - req->args;
+
+    return FAAS_OK;
+}
+
+
+/*
+ * A template as text.  A hole's value goes as text (faas_agg_text()),
+ * checked for where it goes: a path takes it as one segment; a header
+ * takes no CR, LF or NUL; a url's query gets it percent-encoded.
+ */
+
+static int
+faas_agg_render(faas_agg_run_t *run, size_t call, const faas_agg_tmpl_t *t,
+    unsigned in, faas_agg_str_t *out)
+{
+    char                   *p;
+    size_t                  i, len;
+    faas_agg_str_t         *pieces;
+    faas_agg_value_t        v;
+    const faas_agg_part_t  *part;
+    char                    got[FAAS_QUOTE_SIZE];
+
+    if (t->n == 0) {
+        out->data = "";
+        out->len = 0;
+        return FAAS_OK;
+    }
+
+    if (t->n == 1 && t->parts[0].source == 0) {
+        out->data = t->parts[0].text;
+        out->len = t->parts[0].len;
+        return FAAS_OK;
+    }
+
+    pieces = faas_arena_alloc(run->arena, t->n * sizeof(faas_agg_str_t));
+    if (pieces == NULL) {
+        faas_agg_nomem(run, call);
+        return FAAS_ERROR;
+    }
+
+    len = 0;
+
+    for (i = 0; i < t->n; i++) {
+        part = &t->parts[i];
+
+        if (part->source == 0) {
+            pieces[i].data = part->text;
+            pieces[i].len = part->len;
+            len += part->len;
+            continue;
+        }
+
+        if (faas_agg_value(run, call, part, &v) != FAAS_OK
+            || faas_agg_cast(run, call, part, &v) != FAAS_OK
+            || faas_agg_text(run, call, part, &v, in, &pieces[i]) != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+
+        if (in == FAAS_AGG_IN_PATH
+            && !faas_agg_segment_ok(pieces[i].data, pieces[i].len))
+        {
+            faas_quote(pieces[i].data, pieces[i].len, got, sizeof(got));
+            faas_agg_failed(run, call, 0, "%.*s: %s cannot go into a path "
+                            "segment", (int) part->len, part->text, got);
+            return FAAS_ERROR;
+        }
+
+        if (in == FAAS_AGG_IN_HEADER
+            && (memchr(pieces[i].data, '\r', pieces[i].len)
+                || memchr(pieces[i].data, '\n', pieces[i].len)
+                || memchr(pieces[i].data, '\0', pieces[i].len)))
+        {
+            faas_quote(pieces[i].data, pieces[i].len, got, sizeof(got));
+            faas_agg_failed(run, call, 0, "%.*s: %s cannot go into a "
+                            "header", (int) part->len, part->text, got);
+            return FAAS_ERROR;
+        }
+
+        len += (in == FAAS_AGG_IN_QUERY)
+               ? faas_agg_encoded_len(pieces[i].data, pieces[i].len)
+               : pieces[i].len;
+    }
+
+    p = faas_arena_alloc(run->arena, len + 1);
+    if (p == NULL) {
+        faas_agg_nomem(run, call);
+        return FAAS_ERROR;
+    }
+
+    out->data = p;
+    out->len = len;
+
+    for (i = 0; i < t->n; i++) {
+        if (in == FAAS_AGG_IN_QUERY && t->parts[i].source) {
+            p = faas_agg_encode(p, pieces[i].data, pieces[i].len);
+
+        } else {
+            memcpy(p, pieces[i].data, pieces[i].len);
+            p += pieces[i].len;
+        }
+    }
+
+    *p = '\0';
+
+    return FAAS_OK;
+}
+
+
+/* a body: the template with its holes filled, as a tree to print */
+
+static cJSON *
+faas_agg_body_node(faas_agg_run_t *run, size_t call, const cJSON *t,
+    size_t *k)
+{
+    cJSON                  *node, *v;
+    const cJSON            *item;
+    faas_agg_str_t          text;
+    const faas_agg_tmpl_t  *tmpl;
+
+    if (cJSON_IsObject(t) || cJSON_IsArray(t)) {
+        node = cJSON_IsObject(t) ? cJSON_CreateObject() : cJSON_CreateArray();
+        if (node == NULL) {
+            return NULL;
+        }
+
+        for (item = t->child; item; item = item->next) {
+            v = faas_agg_body_node(run, call, item, k);
+            if (v == NULL) {
+                return NULL;
+            }
+
+            /* the template's names live as long as the declaration */
+
+            if (cJSON_IsObject(t)) {
+                if (!cJSON_AddItemToObjectCS(node, item->string, v)) {
+                    return NULL;
+                }
+
+            } else if (!cJSON_AddItemToArray(node, v)) {
+                return NULL;
+            }
+        }
+
+        return node;
+    }
+
+    if (cJSON_IsString(t)) {
+        tmpl = &run->agg->calls[call]->strings[(*k)++];
+
+        if (tmpl->n == 1 && tmpl->parts[0].source) {
+            return faas_agg_hole_node(run, call, &tmpl->parts[0]);
+        }
+
+        if (faas_agg_render(run, call, tmpl, FAAS_AGG_IN_BODY, &text)
+            != FAAS_OK)
+        {
+            return NULL;
+        }
+
+        return cJSON_CreateStringReference(text.data);
+    }
+
+    if (cJSON_IsNumber(t)) {
+        return cJSON_CreateNumber(t->valuedouble);
+    }
+
+    if (cJSON_IsBool(t)) {
+        return cJSON_CreateBool(cJSON_IsTrue(t));
+    }
+
+    return cJSON_CreateNull();
+}
+
+
+/*
+ * A string of a body that is one hole: the value with its own type.
+ * Objects and arrays of answers are referenced, not copied: printing
+ * reads them, and nothing changes them before the answer is made.
+ */
+
+static cJSON *
+faas_agg_hole_node(faas_agg_run_t *run, size_t call, const faas_agg_part_t *p)
+{
+    char              *s;
+    const cJSON       *node;
+    faas_agg_str_t     text;
+    faas_agg_value_t   v;
+
+    if (faas_agg_value(run, call, p, &v) != FAAS_OK
+        || faas_agg_cast(run, call, p, &v) != FAAS_OK)
+    {
+        return NULL;
+    }
+
+    if (v.json == NULL || p->cast == FAAS_AGG_CAST_STRING) {
+        if (faas_agg_text(run, call, p, &v, FAAS_AGG_IN_BODY, &text)
+            != FAAS_OK)
+        {
+            return NULL;
+        }
+
+        s = faas_arena_strndup(run->arena, text.data, text.len);
+        if (s == NULL) {
+            return NULL;
+        }
+
+        return cJSON_CreateStringReference(s);
+    }
+
+    node = v.json;
+
+    if (cJSON_IsObject(node)) {
+        return cJSON_CreateObjectReference(node->child);
+    }
+
+    if (cJSON_IsArray(node)) {
+        return cJSON_CreateArrayReference(node->child);
+    }
+
+    if (cJSON_IsString(node)) {
+        return cJSON_CreateStringReference(node->valuestring);
+    }
+
+    if (cJSON_IsNumber(node)) {
+        return cJSON_CreateNumber(node->valuedouble);
+    }
+
+    if (cJSON_IsBool(node)) {
+        return cJSON_CreateBool(cJSON_IsTrue(node));
+    }
+
+    return cJSON_CreateNull();
+}
+
+
+/* a hole's value, before any conversion */
+
+static int
+faas_agg_value(faas_agg_run_t *run, size_t call, const faas_agg_part_t *p,
+    faas_agg_value_t *v)
+{
+    int                      hole;
+    size_t                   i, plen;
+    unsigned                 rc;
+    const char              *what;
+    const cJSON             *node, *next;
+    const faas_agg_seg_t    *seg;
+    const faas_agg_state_t  *dep;
+
+    memset(v, 0, sizeof(faas_agg_value_t));
+
+    hole = (p->len < FAAS_AGG_HOLE_SHOWN) ? (int) p->len
+                                          : FAAS_AGG_HOLE_SHOWN;
+
+    switch (p->source) {
+
+    case FAAS_AGG_SRC_BODY:
+        if (!run->body_read) {
+            run->body_read = 1;
+
+            rc = faas_agg_parse(run->arena, run->in.body, run->in.body_len,
+                                &run->body, &i);
+
+            if (rc == FAAS_AGG_JSON_BIG) {
+                faas_agg_failed(run, call, 0, "%.*s: the request body is "
+                                "too big to process", hole, p->text);
+                return FAAS_ERROR;
+            }
+        }
+
+        if (run->body == NULL) {
+            faas_agg_failed(run, call, 0, "%.*s: %s", hole, p->text,
+                            run->in.body_error ? run->in.body_error
+                                : "the request body is not JSON");
+            return FAAS_ERROR;
+        }
+
+        node = run->body;
+        what = "body";
+        break;
+
+    case FAAS_AGG_SRC_CALL:
+        dep = &run->calls[p->call];
+
+        if (dep->state != FAAS_AGG_ANSWERED) {
+            faas_agg_failed(run, call, 0, "%.*s: %s has not answered", hole,
+                            p->text, run->agg->calls[p->call]->name);
+            return FAAS_ERROR;
+        }
+
+        node = dep->result;
+        what = run->agg->calls[p->call]->name;
+        break;
+
+    default:
+        if (run->in.lookup == NULL
+            || run->in.lookup(run->in.data, p->source, p->name, p->name_len,
+                              &v->str, &v->len)
+               != FAAS_OK)
+        {
+            faas_agg_failed(run, call, 0, "%.*s: the request has no %s %.*s",
+                            hole, p->text,
+                            faas_agg_sources[p->source - 1].what,
+                            (int) p->name_len, p->name);
+            return FAAS_ERROR;
+        }
+
+        if (v->str == NULL) {
+            v->str = "";
+            v->len = 0;
+        }
+
+        return FAAS_OK;
+    }
+
+    plen = 0;
+
+    for (i = 0; i < p->path.n; i++) {
+        seg = &p->path.segs[i];
+        plen += (i ? 1 : 0) + seg->len;
+
+        next = faas_agg_step((cJSON *) node, seg);
+
+        if (next == NULL) {
+            faas_agg_failed(run, call, 0, "%.*s: %s has no %s %.*s", hole,
+                            p->text, what,
+                            (cJSON_IsArray(node) && seg->index >= 0)
+                            ? "index" : "field",
+                            (int) plen, p->path.text);
+            return FAAS_ERROR;
+        }
+
+        node = next;
+    }
+
+    v->json = node;
+
+    return FAAS_OK;
+}
+
+
+/* ":number", ":boolean", ":json" make JSON of what they convert */
+
+static int
+faas_agg_cast(faas_agg_run_t *run, size_t call, const faas_agg_part_t *p,
+    faas_agg_value_t *v)
+{
+    int           hole;
+    size_t        pos;
+    cJSON        *node;
+    double        d;
+    const char   *s;
+    size_t        len;
+    char          got[FAAS_QUOTE_SIZE];
+
+    hole = (p->len < FAAS_AGG_HOLE_SHOWN) ? (int) p->len
+                                          : FAAS_AGG_HOLE_SHOWN;
+
+    s = v->str;
+    len = v->len;
+
+    if (v->json && cJSON_IsString(v->json)) {
+        s = v->json->valuestring;
+        len = strlen(s);
+    }
+
+    switch (p->cast) {
+
+    case FAAS_AGG_CAST_NUMBER:
+        if (v->json && cJSON_IsNumber(v->json)) {
+            return FAAS_OK;
+        }
+
+        if ((v->json && !cJSON_IsString(v->json))
+            || faas_agg_number_parse(run->arena, s, len, &d) != FAAS_OK)
+        {
+            faas_agg_failed(run, call, 0, "%.*s: %s is not a number", hole,
+                            p->text, faas_agg_describe(v, got, sizeof(got)));
+            return FAAS_ERROR;
+        }
+
+        node = cJSON_CreateNumber(d);
+        break;
+
+    case FAAS_AGG_CAST_BOOLEAN:
+        if (v->json && cJSON_IsBool(v->json)) {
+            return FAAS_OK;
+        }
+
+        if (v->json && cJSON_IsNumber(v->json)
+            && (v->json->valuedouble == 0 || v->json->valuedouble == 1))
+        {
+            node = cJSON_CreateBool(v->json->valuedouble == 1);
+            break;
+        }
+
+        if ((v->json == NULL || cJSON_IsString(v->json))
+            && ((len == 4 && memcmp(s, "true", 4) == 0)
+                || (len == 1 && s[0] == '1')))
+        {
+            node = cJSON_CreateTrue();
+            break;
+        }
+
+        if ((v->json == NULL || cJSON_IsString(v->json))
+            && ((len == 5 && memcmp(s, "false", 5) == 0)
+                || (len == 1 && s[0] == '0')))
+        {
+            node = cJSON_CreateFalse();
+            break;
+        }
+
+        faas_agg_failed(run, call, 0, "%.*s: %s is not a boolean", hole,
+                        p->text, faas_agg_describe(v, got, sizeof(got)));
+        return FAAS_ERROR;
+
+    case FAAS_AGG_CAST_JSON:
+
+        /* a value of the request is JSON text; JSON stays as it is */
+
+        if (v->json) {
+            return FAAS_OK;
+        }
+
+        switch (faas_agg_parse(run->arena, s, len, &node, &pos)) {
+
+        case FAAS_AGG_JSON_OK:
+            break;
+
+        case FAAS_AGG_JSON_BIG:
+            faas_agg_nomem(run, call);
+            return FAAS_ERROR;
+
+        default:
+            faas_agg_failed(run, call, 0, "%.*s: %s is not JSON", hole,
+                            p->text, faas_agg_describe(v, got, sizeof(got)));
+            return FAAS_ERROR;
+        }
+
+        break;
+
+    default:
+        return FAAS_OK;
+    }
+
+    if (node == NULL) {
+        faas_agg_nomem(run, call);
+        return FAAS_ERROR;
+    }
+
+    v->json = node;
+    v->str = NULL;
+    v->len = 0;
+
+    return FAAS_OK;
+}
+
+
+/*
+ * A value as text: a string as it is, a number as JSON writes it, true
+ * or false.  Null, objects and arrays have no text but with ":json",
+ * which makes JSON text of anything.
+ */
+
+static int
+faas_agg_text(faas_agg_run_t *run, size_t call, const faas_agg_part_t *p,
+    const faas_agg_value_t *v, unsigned in, faas_agg_str_t *out)
+{
+    int           hole;
+    char         *buf;
+    const char   *place, *what;
+    const cJSON  *node;
+
+    if (v->json == NULL) {
+        out->data = v->str;
+        out->len = v->len;
+        return FAAS_OK;
+    }
+
+    hole = (p->len < FAAS_AGG_HOLE_SHOWN) ? (int) p->len
+                                          : FAAS_AGG_HOLE_SHOWN;
+    node = v->json;
+
+    if (p->cast == FAAS_AGG_CAST_JSON) {
+        buf = cJSON_PrintUnformatted(node);
+        if (buf == NULL) {
+            faas_agg_nomem(run, call);
+            return FAAS_ERROR;
+        }
+
+        out->data = buf;
+        out->len = strlen(buf);
+
+        return FAAS_OK;
+    }
+
+    if (cJSON_IsString(node)) {
+        out->data = node->valuestring;
+        out->len = strlen(node->valuestring);
+        return FAAS_OK;
+    }
+
+    if (cJSON_IsBool(node)) {
+        out->data = cJSON_IsTrue(node) ? "true" : "false";
+        out->len = cJSON_IsTrue(node) ? 4 : 5;
+        return FAAS_OK;
+    }
+
+    if (cJSON_IsNumber(node) && isfinite(node->valuedouble)) {
+        buf = faas_arena_alloc(run->arena, 32);
+        if (buf == NULL) {
+            faas_agg_nomem(run, call);
+            return FAAS_ERROR;
+        }
+
+        out->data = buf;
+        out->len = faas_agg_number(node->valuedouble, buf, 32);
+
+        return FAAS_OK;
+    }
+
+    switch (in) {
+
+    case FAAS_AGG_IN_ARG:
+        place = "a query argument";
+        break;
+
+    case FAAS_AGG_IN_HEADER:
+        place = "a header";
+        break;
+
+    case FAAS_AGG_IN_BODY:
+        place = "text";
+        break;
+
+    default:
+        place = "a url";
+    }
+
+    what = cJSON_IsObject(node) ? "an object"
+           : cJSON_IsArray(node) ? "an array"
+           : cJSON_IsNumber(node) ? "a number out of range"
+           : "null";
+
+    faas_agg_failed(run, call, 0, "%.*s is %s; %s takes a string, number "
+                    "or boolean", hole, p->text, what, place);
+
+    return FAAS_ERROR;
+}
+
+
+static const char *
+faas_agg_describe(const faas_agg_value_t *v, char *buf, size_t size)
+{
+    if (v->json) {
+        return faas_json_describe(v->json, buf, size);
+    }
+
+    faas_quote(v->str, v->len, buf, size);
+
+    return buf;
+}
+
+
+/* JSON's number grammar, strictly: "1e5" and "-0.5", not " 1" or "0x1" */
+
+static int
+faas_agg_number_parse(faas_arena_t *a, const char *s, size_t len, double *d)
+{
+    size_t  i, digits;
+    char   *copy;
+    char    buf[64];
+
+    i = 0;
+
+    if (i < len && s[i] == '-') {
+        i++;
+    }
+
+    if (i < len && s[i] == '0') {
+        i++;
+
+    } else {
+        for (digits = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            digits++;
+        }
+
+        if (digits == 0) {
+            return FAAS_ERROR;
+        }
+    }
+
+    if (i < len && s[i] == '.') {
+        for (i++, digits = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            digits++;
+        }
+
+        if (digits == 0) {
+            return FAAS_ERROR;
+        }
+    }
+
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+
+        for (digits = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            digits++;
+        }
+
+        if (digits == 0) {
+            return FAAS_ERROR;
+        }
+    }
+
+    if (i != len) {
+        return FAAS_ERROR;
+    }
+
+    if (len < sizeof(buf)) {
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        copy = buf;
+
+    } else {
+        copy = faas_arena_strndup(a, s, len);
+        if (copy == NULL) {
+            return FAAS_ERROR;
+        }
+    }
+
+    *d = strtod(copy, NULL);
+
+    return isfinite(*d) ? FAAS_OK : FAAS_ERROR;
+}
+
+
+/* as JSON writes a number: integers without ".0", else the shortest */
+
+static size_t
+faas_agg_number(double d, char *buf, size_t size)
+{
+    int  n;
+
+    if (d > -1e15 && d < 1e15 && d == (double) (long long) d) {
+        n = snprintf(buf, size, "%lld", (long long) d);
+
+    } else {
+        n = snprintf(buf, size, "%.15g", d);
+
+        if (strtod(buf, NULL) != d) {
+            n = snprintf(buf, size, "%.17g", d);
+        }
+    }
+
+    return (n > 0 && (size_t) n < size) ? (size_t) n : 0;
+}
+
+
+/*
+ * A value that is one segment of a decoded path, and only that: no "/",
+ * nor what would end the path, no control characters, no "." or "..",
+ * and not empty, which would make another path too.
+ */
+
+static int
+faas_agg_segment_ok(const char *s, size_t len)
+{
+    size_t         i;
+    unsigned char  c;
+
+    if (len == 0 || (len == 1 && s[0] == '.')
+        || (len == 2 && s[0] == '.' && s[1] == '.'))
+    {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if (c == '/' || c == '?' || c == '#' || c < ' ' || c == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* RFC 3986: all but the unreserved characters as %XX */
+
+static int
+faas_agg_unreserved(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+           || c == '~';
+}
+
+
+static size_t
+faas_agg_encoded_len(const char *s, size_t len)
+{
+    size_t  i, n;
+
+    for (i = 0, n = 0; i < len; i++) {
+        n += faas_agg_unreserved(s[i]) ? 1 : 3;
+    }
+
+    return n;
+}
+
+
+static char *
+faas_agg_encode(char *dst, const char *s, size_t len)
+{
+    size_t         i;
+    unsigned char  c;
+
+    static const char  hex[] = "0123456789ABCDEF";
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if (faas_agg_unreserved(c)) {
+            *dst++ = c;
+            continue;
+        }
+
+        *dst++ = '%';
+        *dst++ = hex[c >> 4];
+        *dst++ = hex[c & 0xf];
+    }
+
+    return dst;
+}
+
+
+/* answers */
+
+void
+faas_agg_done(faas_agg_run_t *run, size_t call, unsigned status,
+    const char *content_type, size_t ct_len, const char *body, size_t len)
+{
+    size_t                  pos, mlen;
+    cJSON                  *result;
+    faas_arena_t           *prev;
+    faas_agg_state_t       *st;
+    const faas_agg_call_t  *c;
+    char                    got[FAAS_QUOTE_SIZE];
+
+    if (call >= run->agg->ncalls) {
+        return;
+    }
+
+    st = &run->calls[call];
+
+    if (st->state == FAAS_AGG_ANSWERED || st->state == FAAS_AGG_FAILED) {
+        return;
+    }
+
+    c = run->agg->calls[call];
+
+    if (status < 200 || status > 299) {
+        faas_agg_failed(run, call, status, "status %u", status);
+        return;
+    }
+
+    if (len > c->max_size) {
+        faas_agg_failed(run, call, status, "answer larger than max_size "
+                        "(%zu bytes)", c->max_size);
+        return;
+    }
+
+    if (status != 204 && len > 0) {
+        if (content_type && ct_len
+            && !faas_agg_json_type(content_type, ct_len, &mlen))
+        {
+            faas_quote(content_type, mlen, got, sizeof(got));
+            faas_agg_failed(run, call, status, "content type %s, not JSON",
+                            got);
+            return;
+        }
+
+        switch (faas_agg_parse(run->arena, body, len, &result, &pos)) {
+
+        case FAAS_AGG_JSON_OK:
+            break;
+
+        case FAAS_AGG_JSON_DEEP:
+            faas_agg_failed(run, call, status, "JSON nested deeper than %d "
+                            "levels", FAAS_AGG_DEPTH_MAX);
+            return;
+
+        case FAAS_AGG_JSON_BIG:
+            faas_agg_failed(run, call, status, "answer too big to process");
+            return;
+
+        default:
+            faas_agg_failed(run, call, status, "invalid JSON near byte %zu",
+                            pos);
+            return;
+        }
+
+    } else {
+        prev = faas_json_arena(run->arena);
+        result = cJSON_CreateNull();
+        faas_json_arena(prev);
+
+        if (result == NULL) {
+            faas_agg_failed(run, call, status, "answer too big to process");
+            return;
+        }
+    }
+
+    /* a target that is not there fails the call, as a missing field does */
+
+    if (c->target.n && faas_agg_target_find(result, &c->target) == NULL) {
+        faas_agg_failed(run, call, status, "target %s: no such field",
+                        c->target.text);
+        return;
+    }
+
+    st->state = FAAS_AGG_ANSWERED;
+    st->status = status;
+    st->result = result;
+
+    run->answered |= FAAS_AGG_BIT(call);
+}
+
+
+/*
+ * application/json, application/...+json, text/json, whatever the
+ * case, parameters aside; "*mlen": the media type's length, for a
+ * message.  Nothing but white space is no type, as no header.
+ */
+
+static int
+faas_agg_json_type(const char *ct, size_t len, size_t *mlen)
+{
+    size_t       n;
+    const char  *semi;
+
+    semi = memchr(ct, ';', len);
+    n = semi ? (size_t) (semi - ct) : len;
+
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) {
+        n--;
+    }
+
+    while (n && (ct[0] == ' ' || ct[0] == '\t')) {
+        ct++;
+        n--;
+    }
+
+    *mlen = n;
+
+    if (n == 0 && semi == NULL) {
+        return 1;
+    }
+
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) {
+        return 1;
+    }
+
+    if (n == 9 && strncasecmp(ct, "text/json", 9) == 0) {
+        return 1;
+    }
+
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0
+           && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+
+void
+faas_agg_fail(faas_agg_run_t *run, size_t call, unsigned status,
+    const char *reason)
+{
+    size_t  len;
+    char    buf[FAAS_AGG_REASON_MAX + 1];
+
+    if (call >= run->agg->ncalls
+        || run->calls[call].state == FAAS_AGG_ANSWERED
+        || run->calls[call].state == FAAS_AGG_FAILED)
+    {
+        return;
+    }
+
+    if (reason == NULL) {
+        reason = "failed";
+    }
+
+    len = strnlen(reason, sizeof(buf) - 1);
+
+    memcpy(buf, reason, len);
+    buf[len] = '\0';
+
+    faas_agg_cut(buf, reason[len] ? len : 0);
+
+    faas_agg_record(run, call, status, buf);
+    faas_agg_skip(run);
+}
+
+
+/* the reason formatted, recorded, and the calls waiting for it failed */
+
+static void
+faas_agg_failed(faas_agg_run_t *run, size_t call, unsigned status,
+    const char *fmt, ...)
+{
+    int      n;
+    va_list  args;
+    char     buf[FAAS_AGG_REASON_MAX + 1];
+
+    va_start(args, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, args);
+    va_end(args);
+
+    faas_agg_cut(buf, (n >= (int) sizeof(buf)) ? sizeof(buf) - 1 : 0);
+
+    faas_agg_record(run, call, status, buf);
+    faas_agg_skip(run);
+}
+
+
+static void
+faas_agg_record(faas_agg_run_t *run, size_t call, unsigned status,
+    const char *reason)
+{
+    faas_agg_state_t  *st;
+
+    st = &run->calls[call];
+
+    st->state = FAAS_AGG_FAILED;
+    st->status = status;
+    st->result = NULL;
+
+    /* a reason that finds no room still says what it can */
+
+    st->reason = faas_arena_strdup(run->arena, reason);
+    if (st->reason == NULL) {
+        st->reason = "failed (no memory left for the reason)";
+    }
+
+    run->failed |= FAAS_AGG_BIT(call);
+}
+
+
+static void
+faas_agg_nomem(faas_agg_run_t *run, size_t call)
+{
+    faas_agg_failed(run, call, 0, run->arena->over
+                                  ? "over the aggregation's memory budget"
+                                  : "out of memory");
+}
+
+
+/*
+ * The calls that wait for a failed call fail too, without starting; in
+ * dependency order, so that one pass reaches those that wait for them.
+ */
+
+static void
+faas_agg_skip(faas_agg_run_t *run)
+{
+    size_t             k, i, j;
+    uint64_t           bad;
+    const faas_agg_t  *agg;
+    char               buf[FAAS_AGG_REASON_MAX + 1];
+
+    agg = run->agg;
+
+    for (k = 0; k < agg->ncalls; k++) {
+        i = agg->order[k];
+
+        if (run->calls[i].state != FAAS_AGG_WAITING) {
+            continue;
+        }
+
+        bad = agg->calls[i]->deps & run->failed;
+
+        if (bad == 0) {
+            continue;
+        }
+
+        for (j = 0; !(bad & FAAS_AGG_BIT(j)); j++) {
+            /* void */
+        }
+
+        snprintf(buf, sizeof(buf), "depends on %s, which failed",
+                 agg->calls[j]->name);
+
+        faas_agg_record(run, i, 0, buf);
+    }
+}
+
+
+/* a reason cut at "len" bytes (0: not cut) loses a split UTF-8 character */
+
+static void
+faas_agg_cut(char *s, size_t len)
+{
+    size_t         i, need;
+    unsigned char  c;
+
+    if (len == 0) {
+        return;
+    }
+
+    i = len;
+
+    while (i > 0 && ((unsigned char) s[i - 1] & 0xc0) == 0x80) {
+        i--;
+    }
+
+    if (i == 0) {
+        return;
+    }
+
+    c = s[i - 1];
+
+    if (c < 0xc0) {
+        return;
+    }
+
+    need = (c >= 0xf0) ? 4 : (c >= 0xe0) ? 3 : 2;
+
+    if (len - (i - 1) < need) {
+        s[i - 1] = '\0';
+    }
+}
+
+
+int
+faas_agg_finished(const faas_agg_run_t *run)
+{
+    size_t  i;
+
+    for (i = 0; i < run->agg->ncalls; i++) {
+        if (run->calls[i].state != FAAS_AGG_ANSWERED
+            && run->calls[i].state != FAAS_AGG_FAILED)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+faas_agg_call_finished(const faas_agg_run_t *run, size_t call)
+{
+    return call < run->agg->ncalls
+           && (run->calls[call].state == FAAS_AGG_ANSWERED
+               || run->calls[call].state == FAAS_AGG_FAILED);
+}
+
+
+int
+faas_agg_call_failed(const faas_agg_run_t *run, size_t call)
+{
+    return call < run->agg->ncalls
+           && run->calls[call].state == FAAS_AGG_FAILED;
+}
+
+
+const char *
+faas_agg_call_error(const faas_agg_run_t *run, size_t call, unsigned *status)
+{
+    if (status) {
+        *status = 0;
+    }
+
+    if (!faas_agg_call_failed(run, call)) {
+        return NULL;
+    }
+
+    if (status) {
+        *status = run->calls[call].status;
+    }
+
+    return run->calls[call].reason;
+}
+
+
+int
+faas_agg_required_failed(const faas_agg_run_t *run)
+{
+    size_t  i;
+
+    for (i = 0; i < run->agg->ncalls; i++) {
+        if (run->agg->calls[i]->required
+            && run->calls[i].state == FAAS_AGG_FAILED)
+        {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+/* the answer */
+
+int
+faas_agg_response(faas_agg_run_t *run, faas_agg_response_t *resp)
+{
+    int            rc, bad;
+    size_t         i;
+    faas_arena_t  *prev;
+
+    /*
+     * Made once: shaping takes the answers apart, so that the document
+     * costs no copy of them.
+     */
+
+    if (run->responded) {
+        *resp = run->resp;
+        return FAAS_OK;
+    }
+
+    if (run->response_failed) {
+        return FAAS_ERROR;
+    }
+
+    memset(resp, 0, sizeof(faas_agg_response_t));
+
+    bad = faas_agg_required_failed(run);
+
+    for (i = 0; bad < 0 && i < run->agg->ncalls; i++) {
+        if (run->agg->calls[i]->required
+            && run->calls[i].state != FAAS_AGG_ANSWERED)
+        {
+            bad = (int) i;
+        }
+    }
+
+    prev = faas_json_arena(run->arena);
+
+    if (bad >= 0) {
+        rc = faas_agg_bad_gateway(run, bad, resp);
+
+    } else {
+        rc = faas_agg_document(run, resp);
+    }
+
+    faas_json_arena(prev);
+
+    if (rc != FAAS_OK) {
+        run->response_failed = 1;
+        memset(resp, 0, sizeof(faas_agg_response_t));
+        return FAAS_ERROR;
+    }
+
+    run->resp = *resp;
+    run->responded = 1;
+
+    return FAAS_OK;
+}
+
+
+/* {"error":"call NAME failed: REASON","call":...,"status":...,...} */
+
+static int
+faas_agg_bad_gateway(faas_agg_run_t *run, size_t call,
+    faas_agg_response_t *resp)
+{
+    char                    *text;
+    size_t                   len;
+    cJSON                   *root;
+    const char              *reason;
+    faas_agg_state_t        *st;
+    const faas_agg_call_t   *c;
+
+    st = &run->calls[call];
+    c = run->agg->calls[call];
+
+    reason = (st->state == FAAS_AGG_FAILED) ? st->reason : "not finished";
+
+    len = sizeof("call  failed: ") + c->len + strlen(reason);
+
+    text = faas_arena_alloc(run->arena, len);
+    root = cJSON_CreateObject();
+
+    if (text == NULL || root == NULL) {
+        return FAAS_ERROR;
+    }
+
+    snprintf(text, len, "call %s failed: %s", c->name, reason);
+
+    if (cJSON_AddStringToObject(root, "error", text) == NULL
+        || cJSON_AddStringToObject(root, "call", c->name) == NULL
+        || (st->state == FAAS_AGG_FAILED && st->status
+            && cJSON_AddNumberToObject(root, "status", st->status) == NULL)
+        || cJSON_AddStringToObject(root, "reason", reason) == NULL
+        || (run->in.trace_id
+            && cJSON_AddStringToObject(root, "trace_id", run->in.trace_id)
+               == NULL))
+    {
+        return FAAS_ERROR;
+    }
+
+    resp->body = cJSON_PrintUnformatted(root);
+    if (resp->body == NULL) {
+        return FAAS_ERROR;
+    }
+
+    resp->len = strlen(resp->body);
+    resp->status = 502;
+    resp->complete = 0;
+
+    return FAAS_OK;
+}
+
+
+/*
+ * The document: each call's value, in the order of the declaration,
+ * under its key or merged into the top; then "errors", when any call
+ * failed.
+ */
+
+static int
+faas_agg_document(faas_agg_run_t *run, faas_agg_response_t *resp)
+{
+    size_t                  i;
+    cJSON                  *root, *errors, *value, *old;
+    unsigned                status;
+    const char             *reason;
+    faas_agg_state_t       *st;
+    const faas_agg_call_t  *c;
+
+    root = cJSON_CreateObject();
+    if (root == NULL) {
+        return FAAS_ERROR;
+    }
+
+    errors = NULL;
+
+    for (i = 0; i < run->agg->ncalls; i++) {
+        st = &run->calls[i];
+        c = run->agg->calls[i];
+
+        value = NULL;
+        reason = NULL;
+        status = st->status;
+
+        if (st->state == FAAS_AGG_ANSWERED) {
+            value = st->result;
+
+            if (c->output
+                && faas_agg_shape(run, i, &value, &reason) != FAAS_OK)
+            {
+                return FAAS_ERROR;
+            }
+
+        } else if (st->state == FAAS_AGG_FAILED) {
+            reason = st->reason;
+
+        } else {
+            reason = "not finished";
+            status = 0;
+        }
+
+        if (reason
+            && faas_agg_error_entry(&errors, c->name, status, reason)
+               != FAAS_OK)
+        {
+            return FAAS_ERROR;
+        }
+
+        if (!c->output) {
+            continue;
+        }
+
+        if (value == NULL) {
+            value = cJSON_CreateNull();
+            if (value == NULL) {
+                return FAAS_ERROR;
+            }
+        }
+
+        if (c->merge && cJSON_IsObject(value)) {
+            faas_agg_merge(run->arena, root, value);
+            continue;
+        }
+
+        if (faas_agg_put(root, c->key, value) != FAAS_OK) {
+            return FAAS_ERROR;
+        }
+    }
+
+    if (errors) {
+
+        /* a merged answer's "errors" gives way to the answer's own */
+
+        old = cJSON_GetObjectItemCaseSensitive(root, "errors");
+
+        if (old) {
+            cJSON_DetachItemViaPointer(root, old);
+        }
+
+        if (!cJSON_AddItemToObjectCS(root, "errors", errors)) {
+            return FAAS_ERROR;
+        }
+    }
+
+    resp->body = cJSON_PrintUnformatted(root);
+    if (resp->body == NULL) {
+        return FAAS_ERROR;
+    }
+
+    resp->len = strlen(resp->body);
+    resp->status = 200;
+    resp->complete = (errors == NULL);
+
+    return FAAS_OK;
+}
+
+
+static int
+faas_agg_error_entry(cJSON **errors, const char *name, unsigned status,
+    const char *reason)
+{
+    cJSON  *e;
+
+    if (*errors == NULL) {
+        *errors = cJSON_CreateArray();
+        if (*errors == NULL) {
+            return FAAS_ERROR;
+        }
+    }
+
+    e = cJSON_CreateObject();
+
+    if (e == NULL
+        || !cJSON_AddItemToArray(*errors, e)
+        || !cJSON_AddItemToObjectCS(e, "call",
+                                    cJSON_CreateStringReference(name))
+        || (status
+            && !cJSON_AddItemToObjectCS(e, "status",
+                                        cJSON_CreateNumber(status)))
+        || !cJSON_AddItemToObjectCS(e, "reason",
+                                    cJSON_CreateStringReference(reason)))
+    {
+        return FAAS_ERROR;
+    }
+
+    return FAAS_OK;
+}
+
+
+/*
+ * target, then pick, omit, rename; a value that is an array has them
+ * applied to each of its objects.  A target that is not there leaves
+ * null and a reason for "errors".
+ */
+
+static int
+faas_agg_shape(faas_agg_run_t *run, size_t call, cJSON **value,
+    const char **reason)
+{
+    char                   *buf;
+    size_t                  i, len;
+    cJSON                  *v;
+    const faas_agg_call_t  *c;
+    faas_agg_act_t          act[FAAS_AGG_PATHS_MAX];
+
+    c = run->agg->calls[call];
+    v = *value;
+
+    if (c->target.n) {
+        v = faas_agg_target(v, &c->target);
+
+        if (v == NULL) {
+            len = sizeof("target : no such field") + strlen(c->target.text);
+
+            buf = faas_arena_alloc(run->arena, len);
+            if (buf == NULL) {
+                return FAAS_ERROR;
+            }
+
+            snprintf(buf, len, "target %s: no such field", c->target.text);
+
+            *reason = buf;
+            *value = NULL;
+
+            return FAAS_OK;
+        }
+    }
+
+    if (c->npick) {
+        for (i = 0; i < c->npick; i++) {
+            act[i].path = i;
+            act[i].off = 0;
+        }
+
+        faas_agg_pick(v, c->pick, act, c->npick);
+    }
+
+    if (c->nomit) {
+        for (i = 0; i < c->nomit; i++) {
+            act[i].path = i;
+            act[i].off = 0;
+        }
+
+        faas_agg_omit(v, c->omit, act, c->nomit);
+    }
+
+    if (c->nrenames) {
+        for (i = 0; i < c->nrenames; i++) {
+            act[i].path = i;
+            act[i].off = 0;
+        }
+
+        faas_agg_rename(run->arena, v, c, act, c->nrenames);
+    }
+
+    *value = v;
+
+    return FAAS_OK;
+}
+
+
+/* the node at "path", taken out of its tree; NULL when it is not there */
+
+static const cJSON *
+faas_agg_target_find(cJSON *root, const faas_agg_path_t *path)
+{
+    size_t   i;
+    cJSON   *node;
+
+    node = root;
+
+    for (i = 0; node && i < path->n; i++) {
+        node = faas_agg_step(node, &path->segs[i]);
+    }
+
+    return node;
+}
+
+
+static cJSON *
+faas_agg_target(cJSON *root, const faas_agg_path_t *path)
+{
+    size_t   i;
+    cJSON   *node, *next;
+
+    node = root;
+
+    for (i = 0; i < path->n; i++) {
+        next = faas_agg_step(node, &path->segs[i]);
+        if (next == NULL) {
+            return NULL;
+        }
+
+        if (i == path->n - 1) {
+            return cJSON_DetachItemViaPointer(node, next);
+        }
+
+        node = next;
+    }
+
+    return root;
+}
+
+
+/* one step down: a member by its name, an element by its index */
+
+static cJSON *
+faas_agg_step(cJSON *node, const faas_agg_seg_t *seg)
+{
+    if (cJSON_IsObject(node)) {
+        return cJSON_GetObjectItemCaseSensitive(node, seg->name);
+    }
+
+    if (cJSON_IsArray(node) && seg->index >= 0) {
+        return cJSON_GetArrayItem(node, (int) seg->index);
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The shaping walks follow several paths at once: act[] holds each
+ * path's next step.  In an object, a step names a member.  In an array,
+ * a step of digits names an element, and a step of a name is for each
+ * element, so that "items.id" reaches the id of every item; such a
+ * step goes down a level of the tree without being used, which bounds
+ * the recursion by the tree's depth, not the path's.
+ */
+
+static void
+faas_agg_pick(cJSON *node, const faas_agg_path_t *paths,
+    const faas_agg_act_t *act, size_t n)
+{
+    long                   index;
+    size_t                 k, m;
+    cJSON                 *item, *next;
+    unsigned               whole, hit, box;
+    const faas_agg_seg_t  *seg;
+    faas_agg_act_t         sub[FAAS_AGG_PATHS_MAX];
+
+    if (cJSON_IsObject(node)) {
+        for (item = node->child; item; item = next) {
+            next = item->next;
+            whole = 0;
+            m = 0;
+
+            for (k = 0; k < n; k++) {
+                seg = &paths[act[k].path].segs[act[k].off];
+
+                if (strcmp(seg->name, item->string) != 0) {
+                    continue;
+                }
+
+                if (act[k].off + 1u == paths[act[k].path].n) {
+                    whole = 1;
+                    break;
+                }
+
+                sub[m].path = act[k].path;
+                sub[m].off = act[k].off + 1;
+                m++;
+            }
+
+            if (whole) {
+                continue;
+            }
+
+            if (m && (cJSON_IsObject(item) || cJSON_IsArray(item))) {
+                faas_agg_pick(item, paths, sub, m);
+                continue;
+            }
+
+            cJSON_DetachItemViaPointer(node, item);
+        }
+
+        return;
+    }
+
+    if (!cJSON_IsArray(node)) {
+        return;
+    }
+
+    for (item = node->child, index = 0; item; item = next, index++) {
+        next = item->next;
+        box = cJSON_IsObject(item) || cJSON_IsArray(item);
+        whole = 0;
+        hit = 0;
+        m = 0;
+
+        for (k = 0; k < n; k++) {
+            seg = &paths[act[k].path].segs[act[k].off];
+
+            if (seg->index < 0) {
+                sub[m++] = act[k];
+                continue;
+            }
+
+            if (seg->index != index) {
+                continue;
+            }
+
+            hit = 1;
+
+            if (act[k].off + 1u == paths[act[k].path].n) {
+                whole = 1;
+                break;
+            }
+
+            sub[m].path = act[k].path;
+            sub[m].off = act[k].off + 1;
+            m++;
+        }
+
+        if (whole) {
+            continue;
+        }
+
+        if (box && m) {
+            faas_agg_pick(item, paths, sub, m);
+            continue;
+        }
+
+        /* an index not asked for; a path that goes on into a scalar */
+
+        if (m == 0 || hit) {
+            cJSON_DetachItemViaPointer(node, item);
+        }
+    }
+}
+
+
+static void
+faas_agg_omit(cJSON *node, const faas_agg_path_t *paths,
+    const faas_agg_act_t *act, size_t n)
+{
+    long                   index;
+    size_t                 k, m;
+    cJSON                 *item, *next;
+    unsigned               whole, object;
+    const faas_agg_seg_t  *seg;
+    faas_agg_act_t         sub[FAAS_AGG_PATHS_MAX];
+
+    object = cJSON_IsObject(node);
+
+    if (!object && !cJSON_IsArray(node)) {
+        return;
+    }
+
+    for (item = node->child, index = 0; item; item = next, index++) {
+        next = item->next;
+        whole = 0;
+        m = 0;
+
+        for (k = 0; k < n; k++) {
+            seg = &paths[act[k].path].segs[act[k].off];
+
+            if (!object && seg->index < 0) {
+                sub[m++] = act[k];
+                continue;
+            }
+
+            if (object ? strcmp(seg->name, item->string) != 0
+                       : seg->index != index)
+            {
+                continue;
+            }
+
+            if (act[k].off + 1u == paths[act[k].path].n) {
+                whole = 1;
+                break;
+            }
+
+            sub[m].path = act[k].path;
+            sub[m].off = act[k].off + 1;
+            m++;
+        }
+
+        if (whole) {
+            cJSON_DetachItemViaPointer(node, item);
+            continue;
+        }
+
+        if (m && (cJSON_IsObject(item) || cJSON_IsArray(item))) {
+            faas_agg_omit(item, paths, sub, m);
+        }
+    }
+}
+
+
+/*
+ * A member renamed takes the place of one of that name already there,
+ * once the object is done, so that "a: b" and "b: a" swap them.  The
+ * renamed are marked with cJSON_StringIsConst: their names are the
+ * declaration's.
+ */
+
+static void
+faas_agg_rename(faas_arena_t *a, cJSON *node, const faas_agg_call_t *c,
+    const faas_agg_act_t *act, size_t n)
+{
+    long                   index;
+    size_t                 k, m, renamed;
+    cJSON                 *item;
+    unsigned               object;
+    const char            *to;
+    const faas_agg_seg_t  *seg;
+    faas_agg_act_t         sub[FAAS_AGG_PATHS_MAX];
+
+    object = cJSON_IsObject(node);
+
+    if (!object && !cJSON_IsArray(node)) {
+        return;
+    }
+
+    renamed = 0;
+
+    for (item = node->child, index = 0; item; item = item->next, index++) {
+        to = NULL;
+        m = 0;
+
+        for (k = 0; k < n; k++) {
+            seg = &c->renames[act[k].path].segs[act[k].off];
+
+            if (!object && seg->index < 0) {
+                sub[m++] = act[k];
+                continue;
+            }
+
+            if (object ? strcmp(seg->name, item->string) != 0
+                       : seg->index != index)
+            {
+                continue;
+            }
+
+            if (act[k].off + 1u == c->renames[act[k].path].n) {
+
+                /* an element has no name to change */
+
+                if (object && to == NULL) {
+                    to = c->rename_to[act[k].path];
+                }
+
+                continue;
+            }
+
+            sub[m].path = act[k].path;
+            sub[m].off = act[k].off + 1;
+            m++;
+        }
+
+        if (m && (cJSON_IsObject(item) || cJSON_IsArray(item))) {
+            faas_agg_rename(a, item, c, sub, m);
+        }
+
+        if (to && strcmp(to, item->string) != 0) {
+            item->string = (char *) to;
+            item->type |= cJSON_StringIsConst;
+            renamed++;
+        }
+    }
+
+    if (renamed) {
+        faas_agg_dedup(a, node, (size_t) index, renamed);
+    }
+}
+
+
+/* the members not renamed that have the name of one renamed go */
+
+static void
+faas_agg_dedup(faas_arena_t *a, cJSON *node, size_t n, size_t renamed)
+{
+    cJSON             *item, *other, *next, **slot;
+    faas_agg_index_t   ix;
+
+    ix.slots = NULL;
+
+    if (n * renamed > 4096) {
+        faas_agg_index(a, &ix, node, renamed, 1);
+    }
+
+    if (ix.slots) {
+        for (other = node->child; other; other = next) {
+            next = other->next;
+
+            if (other->type & cJSON_StringIsConst) {
+                continue;
+            }
+
+            slot = faas_agg_slot(&ix, other->string);
+
+            if (*slot) {
+                cJSON_DetachItemViaPointer(node, other);
+            }
+        }
+
+        return;
+    }
+
+    for (item = node->child; item; item = item->next) {
+        if (!(item->type & cJSON_StringIsConst)) {
+            continue;
+        }
+
+        for (other = node->child; other; other = next) {
+            next = other->next;
+
+            if (other != item && !(other->type & cJSON_StringIsConst)
+                && strcmp(other->string, item->string) == 0)
+            {
+                cJSON_DetachItemViaPointer(node, other);
+            }
+        }
+    }
+}
+
+
+/*
+ * "src" into "dst": objects in both merge, anything else of "src" takes
+ * the place of what "dst" has under its name; arrays are values, not
+ * concatenated.  "src" is taken apart.  Only the members "dst" had are
+ * looked for: what comes from "src" is added after them.
+ */
+
+static void
+faas_agg_merge(faas_arena_t *a, cJSON *dst, cJSON *src)
+{
+    size_t             n, m;
+    cJSON             *item, *old, *last, **slot;
+    faas_agg_index_t   ix;
+
+    n = 0;
+    m = 0;
+
+    for (item = dst->child; item; item = item->next) {
+        n++;
+    }
+
+    for (item = src->child; item; item = item->next) {
+        m++;
+    }
+
+    last = dst->child ? dst->child->prev : NULL;
+
+    ix.slots = NULL;
+
+    if (n * m > 4096) {
+        faas_agg_index(a, &ix, dst, n, 0);
+    }
+
+    while ((item = src->child) != NULL) {
+        cJSON_DetachItemViaPointer(src, item);
+
+        slot = NULL;
+        old = NULL;
+
+        if (ix.slots) {
+            slot = faas_agg_slot(&ix, item->string);
+            old = *slot;
+
+        } else if (last) {
+            for (old = dst->child; old; old = old->next) {
+                if (strcmp(old->string, item->string) == 0) {
+                    break;
+                }
+
+                if (old == last) {
+                    old = NULL;
+                    break;
+                }
+            }
+        }
+
+        if (old == NULL) {
+
+            /* appended with the name it has */
+
+            cJSON_AddItemToArray(dst, item);
+            continue;
+        }
+
+        if (cJSON_IsObject(old) && cJSON_IsObject(item)) {
+            faas_agg_merge(a, old, item);
+            continue;
+        }
+
+        if (old == last) {
+            last = item;
+        }
+
+        cJSON_ReplaceItemViaPointer(dst, old, item);
+
+        if (slot) {
+            *slot = item;
+        }
+    }
+}
+
+
+/*
+ * An index of room for "n" members of "node", the first of each name;
+ * "renamed": of those marked renamed only.  No index (ix->slots NULL)
+ * when there is no memory for one: the callers walk instead.
+ */
+
+static void
+faas_agg_index(faas_arena_t *a, faas_agg_index_t *ix, cJSON *node,
+    size_t n, unsigned renamed)
+{
+    size_t   size;
+    cJSON   *item, **slot;
+
+    ix->slots = NULL;
+
+    for (size = 16; size < n + n / 2 + 1; size *= 2) {
+        /* void */
+    }
+
+    ix->slots = faas_arena_alloc(a, size * sizeof(cJSON *));
+    if (ix->slots == NULL) {
+        return;
+    }
+
+    ix->mask = size - 1;
+
+    for (item = node->child; item; item = item->next) {
+        if (renamed && !(item->type & cJSON_StringIsConst)) {
+            continue;
+        }
+
+        slot = faas_agg_slot(ix, item->string);
+
+        if (*slot == NULL) {
+            *slot = item;
+        }
+    }
+}
+
+
+/* the slot of a name, or the empty one where it would go (FNV-1a) */
+
+static cJSON **
+faas_agg_slot(faas_agg_index_t *ix, const char *key)
+{
+    size_t                i;
+    uint64_t              h;
+    const unsigned char  *p;
+
+    h = 0xcbf29ce484222325ULL;
+
+    for (p = (const unsigned char *) key; *p; p++) {
+        h = (h ^ *p) * 0x100000001b3ULL;
+    }
+
+    for (i = h & ix->mask; ix->slots[i]; i = (i + 1) & ix->mask) {
+        if (strcmp(ix->slots[i]->string, key) == 0) {
+            break;
+        }
+    }
+
+    return &ix->slots[i];
+}
+
+
+/* root[key] = value, in the place of one there, else at the end */
+
+static int
+faas_agg_put(cJSON *root, const char *key, cJSON *value)
+{
+    cJSON  *old;
+
+    old = cJSON_GetObjectItemCaseSensitive(root, key);
+
+    value->string = (char *) key;
+    value->type |= cJSON_StringIsConst;
+
+    if (old) {
+        return cJSON_ReplaceItemViaPointer(root, old, value)
+               ? FAAS_OK : FAAS_ERROR;
+    }
+
+    return cJSON_AddItemToArray(root, value) ? FAAS_OK : FAAS_ERROR;
+}

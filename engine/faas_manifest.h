@@ -9,6 +9,7 @@
 
 
 #include "faas_common.h"
+#include "faas_aggregate.h"
 
 
 #define FAAS_FUNCTION_NAME_MAX   64
@@ -37,7 +38,8 @@ typedef struct {
 
 typedef struct {
     char               *name;          /* key under "functions" */
-    char               *handler;       /* "index.handler" by default */
+    char               *handler;       /* "index.handler" by default;
+                                          NULL for an aggregate */
     char               *initializer;   /* NULL when not set */
     char               *runtime;       /* from function, else provider */
 
@@ -54,6 +56,14 @@ typedef struct {
 
     faas_http_event_t  *events;
     size_t              nevents;
+
+    /*
+     * ngx_faas extension: the calls the function is made of, compiled
+     * (docs/aggregation.md); NULL for a function with a handler.  An
+     * aggregate has no workers: the fields above that describe them are
+     * read and checked, and not used.
+     */
+    faas_agg_t         *aggregate;
 
     unsigned            line;
     unsigned            column;
@@ -99,6 +109,7 @@ int faas_manifest_parse(const char *file, const char *text, size_t len,
 int faas_manifest_load(const char *path, faas_manifest_t **out,
     faas_error_t *err);
 
+/* frees the manifest, its functions' aggregates included */
 void faas_manifest_free(faas_manifest_t *m);
 
 /* finds a function by name in a set of manifests; NULL when absent */

@@ -70,7 +70,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (i = 0; i < m->nfunctions; i++) {
         buf[0] = (char) strlen(m->functions[i].name);
-        buf[0] += (char) strlen(m->functions[i].handler);
+
+        /* an aggregate has no handler */
+
+        if (m->functions[i].aggregate) {
+            buf[0] += (char) faas_agg_ncalls(m->functions[i].aggregate);
+
+        } else {
+            buf[0] += (char) strlen(m->functions[i].handler);
+        }
 
         for (j = 0; j < m->functions[i].nenv; j++) {
             buf[0] += (char) strlen(m->functions[i].env[j].key);

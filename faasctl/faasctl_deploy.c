@@ -211,6 +211,23 @@ faasctl_deploy_load(faasctl_deploy_t *d, const char *dir)
             faasctl_error_engine(&err);
             return FAAS_ERROR;
         }
+
+        /*
+         * A table entry is code for workers and its routes; an aggregate
+         * is calls nginx makes, declared where nginx reads it.  Leaving
+         * it out would deploy its routes' neighbours without it, so the
+         * whole deploy is refused.
+         */
+
+        if (f->aggregate) {
+            faas_error_set(&err, m->file, f->line, f->column,
+                           "function \"%s\" is an aggregate and cannot go "
+                           "into a Redis table, which carries handlers and "
+                           "routes only: serve it from a manifest named by "
+                           "faas_manifest in nginx.conf", f->name);
+            faasctl_error_engine(&err);
+            return FAAS_ERROR;
+        }
     }
 
     if (faas_manifest_check_routes(m, &err) != FAAS_OK) {

@@ -103,8 +103,17 @@ main(int argc, char **argv)
     }
 
     if (faasd_opt_test) {
-        fprintf(stderr, "faasd: manifests ok: %zu function%s\n",
-                faasd_cycle.fns.n, faasd_cycle.fns.n == 1 ? "" : "s");
+        if (faasd_cycle.fns.naggregates) {
+            fprintf(stderr, "faasd: manifests ok: %zu function%s, "
+                    "%zu aggregate%s (served by nginx)\n",
+                    faasd_cycle.fns.n, faasd_cycle.fns.n == 1 ? "" : "s",
+                    faasd_cycle.fns.naggregates,
+                    faasd_cycle.fns.naggregates == 1 ? "" : "s");
+
+        } else {
+            fprintf(stderr, "faasd: manifests ok: %zu function%s\n",
+                    faasd_cycle.fns.n, faasd_cycle.fns.n == 1 ? "" : "s");
+        }
         faasd_cleanup();
         return 0;
     }

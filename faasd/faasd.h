@@ -87,6 +87,7 @@ struct faasd_fn_s {
 typedef struct {
     faasd_fn_t    *head;
     size_t         n;
+    size_t         naggregates;    /* served by nginx: no workers */
 } faasd_fnset_t;
 
 

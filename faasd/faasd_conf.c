@@ -59,16 +59,18 @@ int
 faasd_conf_load(char **globs, size_t nglobs, const char *sockdir,
     faasd_fnset_t *set, char *errbuf, size_t size)
 {
-    char                *dir;
-    size_t               i, j;
-    faasd_fn_t          *fn, **last;
-    faas_error_t         err;
-    faasd_manifests_t    ms;
-    faas_manifest_t     *m;
+    char                   *dir;
+    size_t                  i, j;
+    faasd_fn_t             *fn, **last;
+    faas_error_t            err;
+    faasd_manifests_t       ms;
+    faas_manifest_t        *m;
+    const faas_function_t  *f;
 
     memset(&ms, 0, sizeof(ms));
     set->head = NULL;
     set->n = 0;
+    set->naggregates = 0;
     last = &set->head;
 
     for (i = 0; i < nglobs; i++) {
@@ -107,7 +109,19 @@ faasd_conf_load(char **globs, size_t nglobs, const char *sockdir,
         }
 
         for (j = 0; j < m->nfunctions; j++) {
-            fn = faasd_conf_fn(m, &m->functions[j], dir, sockdir, &err);
+            f = &m->functions[j];
+
+            /* nginx makes an aggregate's calls itself */
+
+            if (f->aggregate) {
+                faasd_log(FAASD_LOG_INFO, "%s:%u:%u: function \"%s\" is "
+                          "an aggregate, served by nginx: no workers",
+                          m->file, f->line, f->column, f->name);
+                set->naggregates++;
+                continue;
+            }
+
+            fn = faasd_conf_fn(m, f, dir, sockdir, &err);
             if (fn == NULL) {
                 free(dir);
                 faas_error_format(&err, errbuf, size);
@@ -245,6 +259,7 @@ faasd_conf_free(faasd_fnset_t *set)
 
     set->head = NULL;
     set->n = 0;
+    set->naggregates = 0;
 }
 
 
@@ -521,6 +536,7 @@ faasd_conf_table(const faas_table_t *table, const char *source,
 
     set->head = NULL;
     set->n = 0;
+    set->naggregates = 0;
     last = &set->head;
 
     for (i = 0; i < table->nfunctions; i++) {

@@ -18,7 +18,7 @@
 static unsigned ngx_http_faas_method(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_route(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, unsigned method, int *rc);
-static ngx_int_t ngx_http_faas_trace_id(ngx_http_request_t *r,
+static ngx_int_t ngx_http_faas_call_function(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);
 static ngx_int_t ngx_http_faas_version_header(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);
@@ -74,12 +74,35 @@ ngx_http_faas_handler(ngx_http_request_t *r)
 
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    /* an aggregation's call comes with its context */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+
+    if (ctx != NULL && ctx->agg_call != NULL
+        && ctx->agg_call == ngx_http_faas_aggregate_call_of(r)
+        && ctx->agg_call->target->kind == FAAS_AGG_FUNCTION)
+    {
+        return ngx_http_faas_call_function(r, ctx);
     }
 
-    ctx->request = r;
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->request = r;
+    }
+
+    if (flcf->aggregate) {
+        ngx_http_set_ctx(r, ctx, ngx_http_faas_module);
+
+        if (ngx_http_faas_trace_id(r, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_faas_aggregate_start(r, ctx, flcf->aggregate);
+    }
 
     if (flcf->function) {
         ctx->function = flcf->function;
@@ -113,6 +136,10 @@ ngx_http_faas_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ctx->function->aggregate) {
+        return ngx_http_faas_aggregate_start(r, ctx, ctx->function->aggregate);
+    }
+
     if (flcf->version_header
         && ctx->function->version.len
         && ngx_http_faas_version_header(r, ctx) != NGX_OK)
@@ -124,6 +151,63 @@ ngx_http_faas_handler(ngx_http_request_t *r)
                    "faas: \"%V\" -> function \"%V\" version \"%V\" "
                    "route \"%V\"", &r->uri, &ctx->function->name,
                    &ctx->function->version, &ctx->route);
+
+    return ngx_http_faas_upstream_start(r, ctx);
+}
+
+
+/*
+ * A call of an aggregation to a function: a manifest's, resolved at
+ * configuration time, or the Redis table's, by name, in the version its
+ * release policy picks for the client's request.
+ */
+
+static ngx_int_t
+ngx_http_faas_call_function(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
+{
+    ngx_int_t                    rc;
+    ngx_http_faas_table_t       *table;
+    faas_table_function_t       *tf;
+    ngx_http_faas_agg_target_t  *target;
+
+    target = ctx->agg_call->target;
+    ctx->route = target->name;
+
+    if (target->fn) {
+        ctx->function = target->fn;
+
+    } else {
+        table = ngx_http_faas_table_current();
+
+        /* the engine's names are NUL-terminated */
+
+        tf = table ? (faas_table_function_t *)
+                     faas_table_find(table->table,
+                                     (char *) target->function.data)
+                   : NULL;
+
+        if (tf == NULL) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "faas aggregate: call \"%V\": no function \"%V\" "
+                          "is deployed", &target->name, &target->function);
+            return NGX_HTTP_NOT_FOUND;
+        }
+
+        ctx->match.data = tf;
+
+        rc = ngx_http_faas_table_acquire(r, ctx, table);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (ngx_http_faas_trace_id(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->function->aggregate) {
+        return ngx_http_faas_aggregate_start(r, ctx, ctx->function->aggregate);
+    }
 
     return ngx_http_faas_upstream_start(r, ctx);
 }
@@ -213,7 +297,7 @@ ngx_http_faas_method(ngx_http_request_t *r)
  * costs a few per cent of a worker's time at function request rates.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_faas_trace_id(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
 {
     u_char           *p, *last;

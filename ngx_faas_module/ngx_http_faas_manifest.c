@@ -347,12 +347,33 @@ failed:
 ngx_int_t
 ngx_http_faas_init_functions(ngx_conf_t *cf, ngx_http_faas_main_conf_t *fmcf)
 {
+    u_char                      where[NGX_MAX_PATH + 64];
     ngx_uint_t                  i;
     ngx_http_faas_function_t  **fn;
 
     fn = fmcf->functions.elts;
 
     for (i = 0; i < fmcf->functions.nelts; i++) {
+
+        if (fn[i]->spec->aggregate != NULL) {
+
+            /* an aggregate has calls, not workers */
+
+            ngx_snprintf(where, sizeof(where), "%s:%ui:%ui%Z",
+                         fn[i]->manifest->file, fn[i]->spec->line,
+                         fn[i]->spec->column);
+
+            fn[i]->aggregate = ngx_http_faas_aggregate_resolve(cf,
+                                                  fn[i]->spec->aggregate,
+                                                  (char *) where);
+            if (fn[i]->aggregate == NULL) {
+                return NGX_ERROR;
+            }
+
+            fn[i]->nslots = 0;
+            continue;
+        }
+
         if (ngx_http_faas_init_slots(cf->log, NGX_LOG_EMERG, cf->pool,
                                      &fmcf->socket_dir, fn[i])
             != NGX_OK)

@@ -56,6 +56,157 @@ static ngx_command_t  ngx_http_faas_commands[] = {
       0,
       NULL },
 
+    { ngx_string("faas_aggregate"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_BLOCK|NGX_CONF_NOARGS,
+      ngx_http_faas_aggregate_block,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* inside "faas_aggregate { }" */
+
+    { ngx_string("timeout"),
+      NGX_HTTP_FAAS_AGG_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("forward_headers"),
+      NGX_HTTP_FAAS_AGG_CONF|NGX_CONF_1MORE,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("call"),
+      NGX_HTTP_FAAS_AGG_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_call,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* inside "call NAME { }" */
+
+    { ngx_string("url"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("function"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("method"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("body"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("timeout"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("required"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("optional"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_NOARGS,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("max_size"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("target"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pick"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_1MORE,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("omit"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_1MORE,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rename"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE2,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("key"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("merge"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("output"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE1,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("query"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE2,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("header"),
+      NGX_HTTP_FAAS_CALL_CONF|NGX_CONF_TAKE2,
+      ngx_http_faas_aggregate_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("faas_socket_dir"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -197,6 +348,10 @@ ngx_http_faas_postconfiguration(ngx_conf_t *cf)
     fmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_faas_module);
 
     if (ngx_http_faas_init_functions(cf, fmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_faas_capture_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -395,6 +550,7 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_faas_loc_conf_t *prev = parent;
     ngx_http_faas_loc_conf_t *conf = child;
 
+    u_char                      where[NGX_MAX_PATH + 32];
     ngx_hash_init_t             hash;
     ngx_http_faas_srv_conf_t   *fscf;
     ngx_http_faas_main_conf_t  *fmcf;
@@ -458,6 +614,23 @@ ngx_http_faas_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     conf->upstream.upstream->line = conf->conf_line;
     conf->upstream.upstream->host = conf->function_name;
 
+    if (conf->agg_parsed != NULL) {
+
+        /* a content handler's configuration is not inherited */
+
+        ngx_snprintf(where, sizeof(where), "%V:%ui%Z",
+                     &conf->conf_file, conf->conf_line);
+
+        conf->aggregate = ngx_http_faas_aggregate_resolve(cf,
+                                                          conf->agg_parsed,
+                                                          (char *) where);
+        if (conf->aggregate == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
     if (conf->function_name.len == 0) {
         fscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_faas_module);
 
@@ -495,6 +668,10 @@ ngx_http_faas_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t                 *value;
     ngx_http_core_loc_conf_t  *clcf;
+
+    if (flcf->agg_parsed != NULL) {
+        return "cannot be used with \"faas_aggregate\" in the same location";
+    }
 
     if (flcf->enabled != NGX_CONF_UNSET) {
         return "is duplicate";

@@ -16,6 +16,7 @@
 #include <faas_proto.h>
 #include <faas_table.h>
 #include <faas_release.h>
+#include <faas_aggregate.h>
 
 
 /* a slot that failed is skipped for this long unless every slot failed */
@@ -23,9 +24,18 @@
 
 #define NGX_HTTP_FAAS_TRACE_ID_MAX  64
 
+/*
+ * The contexts of the blocks inside "faas_aggregate": bits that no
+ * nginx context uses, so that their directives are allowed there only.
+ */
+#define NGX_HTTP_FAAS_AGG_CONF      0x00020000
+#define NGX_HTTP_FAAS_CALL_CONF     0x00040000
+
 
 typedef struct ngx_http_faas_function_s  ngx_http_faas_function_t;
 typedef struct ngx_http_faas_table_s     ngx_http_faas_table_t;
+typedef struct ngx_http_faas_agg_ctx_s   ngx_http_faas_agg_ctx_t;
+typedef struct ngx_http_faas_agg_call_s  ngx_http_faas_agg_call_t;
 
 
 /* one warm worker's socket, as seen by one nginx worker process */
@@ -57,6 +67,34 @@ typedef struct {
 } ngx_http_faas_cached_t;
 
 
+/* a call of an aggregation, as resolved at configuration time */
+typedef struct {
+    ngx_str_t                    name;
+    unsigned                     kind;        /* FAAS_AGG_LOCATION, ... */
+    ngx_str_t                    function;    /* FAAS_AGG_FUNCTION */
+    ngx_http_faas_function_t    *fn;          /* a manifest's; NULL: the
+                                                 Redis table's, by name */
+    ngx_msec_t                   timeout;
+    size_t                       max_size;
+    unsigned                     required:1;
+    unsigned                     forward_body:1;
+} ngx_http_faas_agg_target_t;
+
+
+/*
+ * An aggregation: the engine's declaration, from f.yml or from a
+ * "faas_aggregate" block, with its calls resolved.
+ */
+typedef struct {
+    faas_agg_t                  *agg;
+    ngx_uint_t                   ncalls;
+    ngx_http_faas_agg_target_t  *targets;
+    ngx_str_t                   *forward;     /* header names */
+    ngx_uint_t                   nforward;
+    ngx_msec_t                   timeout;
+} ngx_http_faas_agg_conf_t;
+
+
 /*
  * What serves a request: a manifest's function, or one version of a
  * function of the Redis table (each version has its own sockets).
@@ -68,6 +106,7 @@ struct ngx_http_faas_function_s {
     const faas_manifest_t       *manifest;
 
     ngx_msec_t                   timeout;     /* 0: faas_read_timeout */
+    ngx_http_faas_agg_conf_t    *aggregate;   /* an aggregate's; no slots */
     ngx_uint_t                   nslots;
     ngx_http_faas_slot_t        *slots;
 };
@@ -135,6 +174,10 @@ typedef struct {
     ngx_flag_t                   version_header;
     ngx_str_t                    conf_file;
     ngx_uint_t                   conf_line;
+
+    ngx_http_faas_agg_conf_t    *aggregate;   /* faas_aggregate { } */
+    faas_agg_t                  *agg_parsed;  /* while its block is read */
+    ngx_int_t                    agg_call;
 } ngx_http_faas_loc_conf_t;
 
 
@@ -150,7 +193,33 @@ typedef struct {
     uint64_t                     tried;
     ngx_uint_t                   close;       /* worker asked to close */
     off_t                        body_len;
+
+    ngx_http_faas_agg_ctx_t     *agg;         /* this request aggregates */
+    ngx_http_faas_agg_call_t    *agg_call;    /* this request is a call
+                                                 of an aggregation */
 } ngx_http_faas_ctx_t;
+
+
+/* one call of an aggregation, in flight or done */
+struct ngx_http_faas_agg_call_s {
+    ngx_http_faas_agg_ctx_t     *actx;
+    ngx_uint_t                   index;
+    ngx_http_faas_agg_target_t  *target;
+    ngx_http_request_t          *sr;
+    ngx_event_t                  timer;
+    ngx_http_post_subrequest_t   ps;
+
+    /* the answer, as the capture filter saw it */
+    ngx_uint_t                   status;
+    ngx_str_t                    content_type;
+    ngx_chain_t                 *body;
+    ngx_chain_t                 *last;
+    size_t                       size;
+
+    unsigned                     started:1;
+    unsigned                     finished:1;
+    unsigned                     too_big:1;
+};
 
 
 extern ngx_module_t  ngx_http_faas_module;
@@ -192,12 +261,16 @@ ngx_uint_t ngx_http_faas_redis_reconnections(void);
 void ngx_http_faas_release_init(uint64_t seed);
 size_t ngx_http_faas_release_pick(ngx_http_request_t *r,
     const faas_table_function_t *tf);
+const char *ngx_http_faas_request_value(ngx_http_request_t *r,
+    unsigned source, const char *name, size_t name_len, size_t *len);
 
 /* ngx_http_faas_handler.c */
 ngx_int_t ngx_http_faas_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_faas_trace_init(ngx_cycle_t *cycle);
 ngx_table_elt_t *ngx_http_faas_find_header(ngx_http_request_t *r,
     u_char *name, size_t len);
+ngx_int_t ngx_http_faas_trace_id(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx);
 
 /* ngx_http_faas_upstream.c */
 ngx_int_t ngx_http_faas_upstream_start(ngx_http_request_t *r,
@@ -211,6 +284,25 @@ ngx_int_t ngx_http_faas_keepalive_init(ngx_conf_t *cf,
 void ngx_http_faas_keepalive_move(ngx_http_faas_slot_t *from,
     ngx_http_faas_slot_t *to, ngx_uint_t keepalive);
 void ngx_http_faas_keepalive_drop(ngx_http_faas_slot_t *slot);
+
+/* ngx_http_faas_aggregate_conf.c */
+char *ngx_http_faas_aggregate_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_faas_aggregate_call(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_faas_aggregate_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_faas_agg_conf_t *ngx_http_faas_aggregate_resolve(ngx_conf_t *cf,
+    faas_agg_t *agg, const char *where);
+
+/* ngx_http_faas_aggregate.c */
+ngx_int_t ngx_http_faas_aggregate_start(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx, ngx_http_faas_agg_conf_t *acf);
+ngx_http_faas_agg_call_t *ngx_http_faas_aggregate_call_of(
+    ngx_http_request_t *r);
+
+/* ngx_http_faas_capture.c */
+ngx_int_t ngx_http_faas_capture_init(ngx_conf_t *cf);
 
 /* ngx_http_faas_variables.c */
 ngx_int_t ngx_http_faas_add_variables(ngx_conf_t *cf);

@@ -86,8 +86,16 @@ static const char *
 ngx_http_faas_release_get(void *data, unsigned source, const char *name,
     size_t name_len, size_t *len)
 {
-    ngx_http_request_t *r = data;
+    return ngx_http_faas_request_value(data, source, name, name_len, len);
+}
 
+
+/* a value of the request, read in place; also for aggregations' templates */
+
+const char *
+ngx_http_faas_request_value(ngx_http_request_t *r, unsigned source,
+    const char *name, size_t name_len, size_t *len)
+{
     ngx_str_t         value;
     ngx_table_elt_t  *h;
 

@@ -212,6 +212,27 @@ sub spawn {
 
 sub pid { $_[0]{pids}{$_[1]} }
 
+# A process of the test's own (a backend, a fake service): started like
+# the others, its output in NAME.out, stopped by PID when the test ends
+# (or earlier with stop_process).  Returns its pid.
+sub start_process {
+    my ($self, $name, @cmd) = @_;
+    croak "process $name already started" if $self->{pids}{$name};
+    return $self->spawn($name, @cmd);
+}
+
+# waits until 127.0.0.1:PORT accepts connections; croaks after $timeout s
+# (10 by default) with what the process NAME printed, when given
+sub wait_port {
+    my ($self, $port, $timeout, $name) = @_;
+    $self->wait_for(sub {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+        return $s ? 1 : 0;
+    }, $timeout || 10) and return 1;
+    croak "nothing listens on 127.0.0.1:$port"
+        . (defined $name ? ":\n" . $self->read_file("$name.out") : '');
+}
+
 # faasd with every manifest under functions/; waits for the sockets named
 # (function-slot) or, by default, for slot 0 of each function.  With
 # redis => URL, faasd runs what the Redis table holds instead (args =>

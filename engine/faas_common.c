@@ -13,6 +13,7 @@
 
 
 #define FAAS_ARENA_BLOCK  (64 * 1024)
+#define FAAS_ARENA_FIRST  (4 * 1024)
 
 
 struct faas_arena_block_s {
@@ -275,7 +276,30 @@ faas_arena_alloc(faas_arena_t *a, size_t size)
                       size);
     }
 
-    bsize = (size > FAAS_ARENA_BLOCK / 4) ? size : FAAS_ARENA_BLOCK;
+    if (size > FAAS_ARENA_BLOCK / 4) {
+        bsize = size;
+
+    } else if (a->block_alloc) {
+
+        /*
+         * A request's pool: most aggregations need a few KiB, so blocks
+         * start small and double (the arena's total so far) up to the
+         * usual size.
+         */
+
+        bsize = (a->total < FAAS_ARENA_FIRST) ? FAAS_ARENA_FIRST : a->total;
+
+        if (bsize > FAAS_ARENA_BLOCK) {
+            bsize = FAAS_ARENA_BLOCK;
+        }
+
+        if (bsize < size) {
+            bsize = size;
+        }
+
+    } else {
+        bsize = FAAS_ARENA_BLOCK;
+    }
 
     if (a->max && a->total + bsize > a->max) {
         a->over = 1;

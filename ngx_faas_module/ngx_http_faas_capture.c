@@ -156,10 +156,15 @@ ngx_http_faas_capture_copy(ngx_http_request_t *r,
 
         if (b == NULL || b->last == b->end) {
             rest = r->headers_out.content_length_n - (off_t) call->size;
-            n = (rest > (off_t) size) ? (size_t) rest : size;
 
-            if (n < 4096) {
-                n = ngx_min(4096, call->target->max_size - call->size);
+            if (rest >= (off_t) size) {
+                n = (size_t) rest;
+
+            } else {
+
+                /* the length is not known: room for a few more buffers */
+
+                n = ngx_min(4 * size, call->target->max_size - call->size);
                 n = ngx_max(n, size);
             }
 

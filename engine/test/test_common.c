@@ -202,7 +202,12 @@ test_arena_blocks(void)
     CHECK(big != NULL && ((uintptr_t) big & 15) == 0);
     CHECK(big != NULL && big[0] == 0 && big[99999] == 0);
     CHECK_INT(pool.calls, 2);
-    CHECK_INT(a.total, 64 * 1024 + 100000);
+    CHECK_INT(a.total, 4 * 1024 + 100000);
+
+    /* a pool's blocks start at 4 KiB and double, up to 64 KiB */
+
+    CHECK(faas_arena_alloc(&a, 10000) != NULL);
+    CHECK_INT(a.total, 4 * 1024 + 100000 + 64 * 1024);
 
     /* forgotten, not freed: the pool's owner frees */
 

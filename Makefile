@@ -33,7 +33,8 @@ FUZZ_BINS   = $(FUZZ_SRCS:engine/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 10
 
 .PHONY: all setup build module engine faasd faasctl runtime unit fuzz \
-        test test-unit test-runtime test-integration run bench clean
+        test test-unit test-runtime test-integration run bench \
+        bench-aggregate clean
 
 all: build
 
@@ -114,6 +115,11 @@ run: setup build
 
 bench: setup build
 	@bench/run
+	@NGX_FAAS_BUILD=$(abspath $(BUILD)) bench/aggregate
+
+# the aggregation part of `make bench` alone
+bench-aggregate: setup build
+	@NGX_FAAS_BUILD=$(abspath $(BUILD)) bench/aggregate
 
 clean:
 	rm -rf $(BUILD)

@@ -282,10 +282,7 @@ static int faas_agg_set_body(faas_agg_t *agg, faas_agg_call_t *c,
 static int faas_agg_set_timeout(faas_agg_t *agg, faas_agg_call_t *c,
     const char *name, const char *value, const char *where,
     faas_error_t *err);
-static int faas_agg_set_required(faas_agg_t *agg, faas_agg_call_t *c,
-    const char *name, const char *value, const char *where,
-    faas_error_t *err);
-static int faas_agg_set_optional(faas_agg_t *agg, faas_agg_call_t *c,
+static int faas_agg_set_switch(faas_agg_t *agg, faas_agg_call_t *c,
     const char *name, const char *value, const char *where,
     faas_error_t *err);
 static int faas_agg_set_max_size(faas_agg_t *agg, faas_agg_call_t *c,
@@ -304,12 +301,6 @@ static int faas_agg_set_rename(faas_agg_t *agg, faas_agg_call_t *c,
     const char *name, const char *value, const char *where,
     faas_error_t *err);
 static int faas_agg_set_key(faas_agg_t *agg, faas_agg_call_t *c,
-    const char *name, const char *value, const char *where,
-    faas_error_t *err);
-static int faas_agg_set_merge(faas_agg_t *agg, faas_agg_call_t *c,
-    const char *name, const char *value, const char *where,
-    faas_error_t *err);
-static int faas_agg_set_output(faas_agg_t *agg, faas_agg_call_t *c,
     const char *name, const char *value, const char *where,
     faas_error_t *err);
 static int faas_agg_set_flag(const char *value, const char *where,
@@ -412,16 +403,16 @@ static const faas_agg_key_t  faas_agg_call_keys[] = {
     { "header",   6, 0,                   1, faas_agg_set_header },
     { "body",     4, FAAS_AGG_K_BODY,     0, faas_agg_set_body },
     { "timeout",  7, FAAS_AGG_K_TIMEOUT,  0, faas_agg_set_timeout },
-    { "required", 8, FAAS_AGG_K_REQUIRED, 0, faas_agg_set_required },
-    { "optional", 8, FAAS_AGG_K_REQUIRED, 0, faas_agg_set_optional },
+    { "required", 8, FAAS_AGG_K_REQUIRED, 0, faas_agg_set_switch },
+    { "optional", 8, FAAS_AGG_K_REQUIRED, 0, faas_agg_set_switch },
     { "max_size", 8, FAAS_AGG_K_MAX_SIZE, 0, faas_agg_set_max_size },
     { "target",   6, FAAS_AGG_K_TARGET,   0, faas_agg_set_target },
     { "pick",     4, 0,                   0, faas_agg_set_pick },
     { "omit",     4, 0,                   0, faas_agg_set_omit },
     { "rename",   6, 0,                   1, faas_agg_set_rename },
     { "key",      3, FAAS_AGG_K_KEY,      0, faas_agg_set_key },
-    { "merge",    5, FAAS_AGG_K_MERGE,    0, faas_agg_set_merge },
-    { "output",   6, FAAS_AGG_K_OUTPUT,   0, faas_agg_set_output },
+    { "merge",    5, FAAS_AGG_K_MERGE,    0, faas_agg_set_switch },
+    { "output",   6, FAAS_AGG_K_OUTPUT,   0, faas_agg_set_switch },
 };
 
 #define FAAS_AGG_NKEYS                                                       \
@@ -758,7 +749,9 @@ faas_agg_call_set(faas_agg_t *agg, int call, const char *key,
         return faas_agg_error(err, where, "unknown key");
     }
 
-    name = NULL;
+    /* the NAME of "query.NAME"; for a key without one, the key itself */
+
+    name = k->key;
 
     if (k->prefix) {
         if (len == k->len) {
@@ -1143,44 +1136,6 @@ faas_agg_set_timeout(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
 
 
 static int
-faas_agg_set_required(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
-    const char *value, const char *where, faas_error_t *err)
-{
-    unsigned  on;
-
-    (void) agg;
-    (void) name;
-
-    if (faas_agg_set_flag(value, where, &on, err) != FAAS_OK) {
-        return FAAS_ERROR;
-    }
-
-    c->required = on;
-
-    return FAAS_OK;
-}
-
-
-static int
-faas_agg_set_optional(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
-    const char *value, const char *where, faas_error_t *err)
-{
-    unsigned  on;
-
-    (void) agg;
-    (void) name;
-
-    if (faas_agg_set_flag(value, where, &on, err) != FAAS_OK) {
-        return FAAS_ERROR;
-    }
-
-    c->required = !on;
-
-    return FAAS_OK;
-}
-
-
-static int
 faas_agg_set_max_size(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
     const char *value, const char *where, faas_error_t *err)
 {
@@ -1362,39 +1317,37 @@ faas_agg_set_key(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
 }
 
 
+/* required, optional, merge, output: "name" is the key */
+
 static int
-faas_agg_set_merge(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
+faas_agg_set_switch(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
     const char *value, const char *where, faas_error_t *err)
 {
     unsigned  on;
 
     (void) agg;
-    (void) name;
+
+    on = 0;
 
     if (faas_agg_set_flag(value, where, &on, err) != FAAS_OK) {
         return FAAS_ERROR;
     }
 
-    c->merge = on;
+    switch (name[0]) {
+    case 'r':
+        c->required = on;
+        break;
+    case 'o':
+        if (name[1] == 'p') {
+            c->required = !on;
 
-    return FAAS_OK;
-}
-
-
-static int
-faas_agg_set_output(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
-    const char *value, const char *where, faas_error_t *err)
-{
-    unsigned  on;
-
-    (void) agg;
-    (void) name;
-
-    if (faas_agg_set_flag(value, where, &on, err) != FAAS_OK) {
-        return FAAS_ERROR;
+        } else {
+            c->output = on;
+        }
+        break;
+    default:
+        c->merge = on;
     }
-
-    c->output = on;
 
     return FAAS_OK;
 }

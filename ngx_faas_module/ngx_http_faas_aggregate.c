@@ -233,7 +233,6 @@ ngx_http_faas_agg_start_call(ngx_http_faas_agg_ctx_t *actx, size_t i)
     ngx_str_t                  uri, args;
     ngx_http_request_t        *r, *sr;
     faas_agg_request_t         req;
-    ngx_http_faas_ctx_t       *sctx;
     ngx_http_faas_agg_call_t  *call;
 
     r = actx->request;
@@ -270,19 +269,10 @@ ngx_http_faas_agg_start_call(ngx_http_faas_agg_ctx_t *actx, size_t i)
         return NGX_ERROR;
     }
 
+    /* the subrequest knows its call by its post_subrequest */
+
     call->sr = sr;
     call->started = 1;
-
-    sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
-    if (sctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    sctx->request = sr;
-    sctx->agg_call = call;
-    sctx->trace_id = actx->ctx->trace_id;
-
-    ngx_http_set_ctx(sr, sctx, ngx_http_faas_module);
 
     if (ngx_http_faas_agg_method(req.method, sr) != NGX_OK
         || ngx_http_faas_agg_headers(r, sr, call, &req) != NGX_OK

@@ -19,7 +19,7 @@ static unsigned ngx_http_faas_method(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_route(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, unsigned method, int *rc);
 static ngx_int_t ngx_http_faas_call_function(ngx_http_request_t *r,
-    ngx_http_faas_ctx_t *ctx);
+    ngx_http_faas_ctx_t *ctx, ngx_http_faas_agg_target_t *target);
 static ngx_int_t ngx_http_faas_version_header(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx);
 static ngx_int_t ngx_http_faas_not_found(ngx_http_request_t *r);
@@ -70,28 +70,23 @@ ngx_http_faas_handler(ngx_http_request_t *r)
     unsigned                    method;
     ngx_int_t                   rv;
     ngx_http_faas_ctx_t        *ctx;
+    ngx_http_faas_agg_call_t   *call;
     ngx_http_faas_loc_conf_t   *flcf;
 
     flcf = ngx_http_get_module_loc_conf(r, ngx_http_faas_module);
 
-    /* an aggregation's call comes with its context */
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
-
-    if (ctx != NULL && ctx->agg_call != NULL
-        && ctx->agg_call == ngx_http_faas_aggregate_call_of(r)
-        && ctx->agg_call->target->kind == FAAS_AGG_FUNCTION)
-    {
-        return ngx_http_faas_call_function(r, ctx);
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_faas_ctx_t));
-        if (ctx == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    ctx->request = r;
 
-        ctx->request = r;
+    call = ngx_http_faas_aggregate_call_of(r);
+
+    if (call != NULL && call->target->kind == FAAS_AGG_FUNCTION) {
+        ngx_http_set_ctx(r, ctx, ngx_http_faas_module);
+        return ngx_http_faas_call_function(r, ctx, call->target);
     }
 
     if (flcf->aggregate) {
@@ -163,14 +158,13 @@ ngx_http_faas_handler(ngx_http_request_t *r)
  */
 
 static ngx_int_t
-ngx_http_faas_call_function(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
+ngx_http_faas_call_function(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
+    ngx_http_faas_agg_target_t *target)
 {
     ngx_int_t                    rc;
     ngx_http_faas_table_t       *table;
     faas_table_function_t       *tf;
-    ngx_http_faas_agg_target_t  *target;
 
-    target = ctx->agg_call->target;
     ctx->route = target->name;
 
     if (target->fn) {

@@ -195,8 +195,6 @@ typedef struct {
     off_t                        body_len;
 
     ngx_http_faas_agg_ctx_t     *agg;         /* this request aggregates */
-    ngx_http_faas_agg_call_t    *agg_call;    /* this request is a call
-                                                 of an aggregation */
 } ngx_http_faas_ctx_t;
 
 

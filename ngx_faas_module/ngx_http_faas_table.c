@@ -230,7 +230,8 @@ ngx_http_faas_table_acquire(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 
     /* an aggregation's call follows the policy as its client would */
 
-    k = ngx_http_faas_release_pick(ctx->agg_call ? r->main : r, tf);
+    k = ngx_http_faas_release_pick(ngx_http_faas_aggregate_call_of(r)
+                                   ? r->main : r, tf);
     fn = &versions[k];
 
     if (fn->slots == NULL

@@ -245,6 +245,8 @@ typedef struct {
 } faas_agg_key_t;
 
 
+static int faas_agg_bad(faas_error_t *err, const char *where,
+    const char *value, const char *why);
 static int faas_agg_error(faas_error_t *err, const char *where,
     const char *fmt, ...)
 #if defined(__GNUC__)
@@ -486,7 +488,7 @@ faas_agg_set(faas_agg_t *agg, const char *key, const char *value,
 {
     unsigned     ms;
     const char  *bad;
-    char         where[FAAS_AGG_WHERE_SIZE], got[FAAS_QUOTE_SIZE];
+    char         where[FAAS_AGG_WHERE_SIZE];
 
     faas_quote_key(key, strlen(key), where);
 
@@ -506,8 +508,7 @@ faas_agg_set(faas_agg_t *agg, const char *key, const char *value,
 
         bad = faas_agg_duration(value, &ms);
         if (bad) {
-            faas_quote(value, strlen(value), got, sizeof(got));
-            return faas_agg_error(err, where, "%s %s", got, bad);
+            return faas_agg_bad(err, where, value, bad);
         }
 
         agg->timeout = ms;
@@ -1120,15 +1121,13 @@ faas_agg_set_timeout(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
     const char *value, const char *where, faas_error_t *err)
 {
     const char  *bad;
-    char         got[FAAS_QUOTE_SIZE];
 
     (void) agg;
     (void) name;
 
     bad = faas_agg_duration(value, &c->timeout);
     if (bad) {
-        faas_quote(value, strlen(value), got, sizeof(got));
-        return faas_agg_error(err, where, "%s %s", got, bad);
+        return faas_agg_bad(err, where, value, bad);
     }
 
     return FAAS_OK;
@@ -1140,15 +1139,13 @@ faas_agg_set_max_size(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
     const char *value, const char *where, faas_error_t *err)
 {
     const char  *bad;
-    char         got[FAAS_QUOTE_SIZE];
 
     (void) agg;
     (void) name;
 
     bad = faas_agg_size(value, &c->max_size);
     if (bad) {
-        faas_quote(value, strlen(value), got, sizeof(got));
-        return faas_agg_error(err, where, "%s %s", got, bad);
+        return faas_agg_bad(err, where, value, bad);
     }
 
     return FAAS_OK;
@@ -1358,12 +1355,10 @@ faas_agg_set_flag(const char *value, const char *where, unsigned *on,
     faas_error_t *err)
 {
     const char  *bad;
-    char         got[FAAS_QUOTE_SIZE];
 
     bad = faas_agg_bool(value, on);
     if (bad) {
-        faas_quote(value, strlen(value), got, sizeof(got));
-        return faas_agg_error(err, where, "%s %s", got, bad);
+        return faas_agg_bad(err, where, value, bad);
     }
 
     return FAAS_OK;
@@ -2178,6 +2173,20 @@ faas_agg_error(faas_error_t *err, const char *where, const char *fmt, ...)
     faas_error_set(err, NULL, 0, 0, "%s: %s", where, msg);
 
     return FAAS_ERROR;
+}
+
+
+/* "timeout: \"5 s\" is not a duration (500ms, 2s)": a value and why */
+
+static int
+faas_agg_bad(faas_error_t *err, const char *where, const char *value,
+    const char *why)
+{
+    char  got[FAAS_QUOTE_SIZE];
+
+    faas_quote(value, strlen(value), got, sizeof(got));
+
+    return faas_agg_error(err, where, "%s %s", got, why);
 }
 
 

@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ main(int argc, char **argv)
     faasd_cycle.pid = getpid();
     faasd_cycle.prefix = FAAS_REDIS_PREFIX;
     faasd_cycle.endpoint_ttl = FAASD_ENDPOINT_TTL_MS;
+    faasd_cycle.worker_policy = SCHED_BATCH;
 
     rc = faasd_options(argc, argv);
     if (rc != 0) {
@@ -198,7 +200,7 @@ faasd_options(int argc, char **argv)
 
     opterr = 0;
 
-    while ((c = getopt(argc, argv, ":m:s:r:n:u:g:l:p:R:P:T:th")) != -1) {
+    while ((c = getopt(argc, argv, ":m:s:r:n:u:g:l:p:R:P:T:S:th")) != -1) {
         switch (c) {
 
         case 'm':
@@ -277,6 +279,21 @@ faasd_options(int argc, char **argv)
             faasd_cycle.endpoint_ttl = (unsigned) ms;
             break;
 
+        case 'S':
+            if (strcmp(optarg, "batch") == 0) {
+                faasd_cycle.worker_policy = SCHED_BATCH;
+
+            } else if (strcmp(optarg, "normal") == 0) {
+                faasd_cycle.worker_policy = SCHED_OTHER;
+
+            } else {
+                fprintf(stderr, "faasd: -S %s: the workers' scheduling is "
+                        "\"batch\" or \"normal\"\n", optarg);
+                return 1;
+            }
+
+            break;
+
         case 't':
             faasd_opt_test = 1;
             break;
@@ -332,7 +349,7 @@ faasd_usage(FILE *f)
         " -s SOCKET_DIR\n"
         "             [-r RUNTIME_JS] [-n NODE] [-u USER] [-g GROUP]"
         " [-l LOGFILE]\n"
-        "             [-p PIDFILE] [-t] [-h]\n"
+        "             [-p PIDFILE] [-S batch|normal] [-t] [-h]\n"
         "\n"
         "  -m GLOB        f.yml manifests to run (path or glob, repeatable)\n"
         "  -R URL         also run the versions of the Redis table in force\n"
@@ -350,6 +367,9 @@ faasd_usage(FILE *f)
         "  -g GROUP       group allowed to connect (default: the workers')\n"
         "  -l LOGFILE     append the log there (default: stderr)\n"
         "  -p PIDFILE     write faasd's pid there\n"
+        "  -S POLICY      workers' scheduling: batch (default: a worker "
+        "nginx wakes\n"
+        "                 does not preempt nginx) or normal\n"
         "  -t             check the manifests and exit\n"
         "  -h             this help\n"
         "\n"

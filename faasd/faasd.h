@@ -169,6 +169,7 @@ typedef struct {
     const char    *redis;          /* -R URL, NULL without Redis */
     const char    *prefix;         /* -P */
     unsigned       endpoint_ttl;   /* -T, ms */
+    int            worker_policy;  /* -S: SCHED_BATCH or SCHED_OTHER */
 
     /* the workers' credentials */
     unsigned       switch_user:1;

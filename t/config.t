@@ -62,6 +62,19 @@ for my $b (@bad) {
     like($out, $re, "faasd -t says where: $name");
 }
 
+# faasd -S: the workers' scheduling policy
+{
+    my $args = "-t -m '$fdir/bad/f.yml' -s @{[ $t->dir ]}/sock-t";
+    $t->write_file('functions/bad/f.yml',
+                   "service: x\nfunctions:\n  a:\n    handler: index.handler\n");
+    my $out = `$FaasTest::BUILD/bin/faasd -S normal $args 2>&1`;
+    is($? >> 8, 0, 'faasd -S normal') or diag($out);
+    $out = `$FaasTest::BUILD/bin/faasd -S fifo $args 2>&1`;
+    is($? >> 8, 1, 'faasd -S fifo fails');
+    like($out, qr/-S fifo: the workers' scheduling is "batch" or "normal"/,
+         'faasd -S fifo says what it takes');
+}
+
 # two routes with the same shape and method, in two manifests
 $t->write_file('functions/bad/f.yml', <<'EOF');
 service: x

@@ -110,6 +110,14 @@ sub wait_slow_pid {
     };
 }
 
+# workers run under SCHED_BATCH (faasd -S batch, the default): field 41
+# of /proc/PID/stat is the policy, 3 for SCHED_BATCH
+{
+    my $pid = pid_of($t->http(GET => '/pool/x'));
+    my @stat = split ' ', ($t->read_file("/proc/$pid/stat") =~ s/^.*\)//sr);
+    is($stat[41 - 3], 3, 'a worker runs under SCHED_BATCH');
+}
+
 # killed mid-request: an idempotent request is retried on another worker
 {
     my $slow = wait_slow_pid();

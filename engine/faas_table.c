@@ -76,6 +76,7 @@ static int faas_env_cmp(const void *one, const void *two);
 static int faas_read_dir(faas_jctx_t *ctx, cJSON *node, char **out);
 static int faas_read_handler(faas_jctx_t *ctx, cJSON *node, char **out);
 static int faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out);
+static int faas_read_epoch(faas_jctx_t *ctx, cJSON *node, faas_table_t *t);
 static int faas_read_name(faas_jctx_t *ctx, cJSON *node, int version,
     char **out);
 static int faas_copy_name(faas_jctx_t *ctx, const char *name, int version,
@@ -123,9 +124,11 @@ static int faas_url_hex(char c);
 
 /* the members each object may have; any other is ignored */
 
-enum { FAAS_T_GENERATION, FAAS_T_FUNCTIONS };
+enum { FAAS_T_GENERATION, FAAS_T_EPOCH, FAAS_T_FUNCTIONS };
 
-static const char  *faas_table_keys[] = { "generation", "functions", NULL };
+static const char  *faas_table_keys[] = {
+    "generation", "epoch", "functions", NULL
+};
 
 enum { FAAS_F_ACTIVE, FAAS_F_VERSIONS, FAAS_F_ROUTES, FAAS_F_RELEASE };
 
@@ -338,7 +341,9 @@ faas_table_equal(const faas_table_t *a, const faas_table_t *b)
     size_t                        i, j;
     const faas_table_function_t  *f, *g;
 
-    if (a->generation != b->generation || a->nfunctions != b->nfunctions) {
+    if (a->generation != b->generation || a->nfunctions != b->nfunctions
+        || strcmp(a->epoch, b->epoch) != 0)
+    {
         return 0;
     }
 
@@ -677,6 +682,14 @@ faas_version_name_valid(const char *name, size_t len)
 
 
 int
+faas_table_epoch_valid(const char *epoch, size_t len)
+{
+    return len > 0 && len <= FAAS_TABLE_EPOCH_MAX
+           && faas_name_chars(epoch, len, "");
+}
+
+
+int
 faas_redis_prefix_valid(const char *prefix, size_t len)
 {
     return len > 0 && len <= FAAS_REDIS_PREFIX_MAX
@@ -762,7 +775,7 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
 static int
 faas_read_table(faas_jctx_t *ctx, cJSON *root, faas_table_t *t)
 {
-    cJSON  *found[2];
+    cJSON  *found[3];
     char    got[FAAS_QUOTE_SIZE];
 
     if (!cJSON_IsObject(root)) {
@@ -792,6 +805,10 @@ faas_read_table(faas_jctx_t *ctx, cJSON *root, faas_table_t *t)
     }
 
     faas_json_pop(&ctx->j, 0);
+
+    if (faas_read_epoch(ctx, found[FAAS_T_EPOCH], t) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
 
     if (found[FAAS_T_FUNCTIONS] == NULL) {
         return faas_json_fail(&ctx->j, "\"functions\" is missing");
@@ -1505,6 +1522,41 @@ faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out)
 }
 
 
+/* optional: null or missing leaves "" */
+
+static int
+faas_read_epoch(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
+{
+    size_t  len;
+    char    got[FAAS_QUOTE_SIZE];
+
+    if (faas_json_is_null(node)) {
+        return FAAS_OK;
+    }
+
+    faas_json_key(&ctx->j, "epoch");
+
+    if (!cJSON_IsString(node)) {
+        return faas_json_fail(&ctx->j, "expected a string, got %s",
+                              faas_json_describe(node, got, sizeof(got)));
+    }
+
+    len = strlen(node->valuestring);
+
+    if (!faas_table_epoch_valid(node->valuestring, len)) {
+        faas_quote(node->valuestring, len, got, sizeof(got));
+        return faas_json_fail(&ctx->j, "invalid epoch %s: use 1 to %d of "
+                              "A-Z a-z 0-9", got, FAAS_TABLE_EPOCH_MAX);
+    }
+
+    memcpy(t->epoch, node->valuestring, len + 1);
+
+    faas_json_pop(&ctx->j, 0);
+
+    return FAAS_OK;
+}
+
+
 static int
 faas_read_name(faas_jctx_t *ctx, cJSON *node, int version, char **out)
 {
@@ -1631,6 +1683,12 @@ faas_table_serialize(const faas_table_t *table)
     }
 
     if (faas_json_u64(root, "generation", table->generation) != FAAS_OK) {
+        goto failed;
+    }
+
+    if (table->epoch[0] != '\0'
+        && cJSON_AddStringToObject(root, "epoch", table->epoch) == NULL)
+    {
         goto failed;
     }
 
@@ -1891,6 +1949,17 @@ faas_key_generation(char *buf, size_t size, const char *prefix)
     }
 
     return faas_key_format(buf, size, "%s:generation", prefix);
+}
+
+
+size_t
+faas_key_epoch(char *buf, size_t size, const char *prefix)
+{
+    if (prefix == NULL) {
+        return 0;
+    }
+
+    return faas_key_format(buf, size, "%s:epoch", prefix);
 }
 
 

@@ -31,6 +31,7 @@
 #define FAAS_TABLE_MS_MAX        86400000    /* timeouts: one day */
 #define FAAS_TABLE_GENERATION_MAX  9007199254740992ULL  /* 2^53, exact in
                                                           a JSON double */
+#define FAAS_TABLE_EPOCH_MAX     32          /* characters of an epoch */
 
 
 typedef struct {
@@ -67,8 +68,17 @@ typedef struct {
 } faas_table_function_t;
 
 
+/*
+ * A table is known by its generation and its epoch.  The epoch is a
+ * random name faasctl gives when it makes generation 1 of an empty Redis
+ * (P:epoch), and every later table keeps: generations counted again after
+ * Redis lost its data never pass for the tables gateways had before.
+ * "" for a table without one.
+ */
+
 typedef struct {
     uint64_t                generation;
+    char                    epoch[FAAS_TABLE_EPOCH_MAX + 1];
     faas_table_function_t  *functions;  /* sorted by name */
     size_t                  nfunctions;
 } faas_table_t;
@@ -159,6 +169,9 @@ void faas_version_free(faas_version_t *version, faas_table_route_t *routes,
  */
 int faas_version_name_valid(const char *name, size_t len);
 
+/* 1 when an epoch is 1..FAAS_TABLE_EPOCH_MAX of [A-Za-z0-9] */
+int faas_table_epoch_valid(const char *epoch, size_t len);
+
 /* 1 when a key prefix is 1..FAAS_REDIS_PREFIX_MAX of [A-Za-z0-9._:-] */
 int faas_redis_prefix_valid(const char *prefix, size_t len);
 
@@ -169,6 +182,7 @@ int faas_redis_prefix_valid(const char *prefix, size_t len);
  * not checked here: FAAS_KEY_MAX holds the longest valid ones.
  */
 size_t faas_key_generation(char *buf, size_t size, const char *prefix);
+size_t faas_key_epoch(char *buf, size_t size, const char *prefix);
 size_t faas_key_table(char *buf, size_t size, const char *prefix,
     uint64_t generation);
 size_t faas_key_version(char *buf, size_t size, const char *prefix,

@@ -199,6 +199,24 @@ test_minimal(void)
         faas_table_free(t);
     }
 
+    /* an epoch: kept; absent or null: "" */
+
+    t = test_parse("{'generation':3,'epoch':'9f2c01AB','functions':{}}");
+    CHECK(t != NULL);
+
+    if (t) {
+        CHECK_STR(t->epoch, "9f2c01AB");
+        faas_table_free(t);
+    }
+
+    t = test_parse("{'generation':3,'epoch':null,'functions':{}}");
+    CHECK(t != NULL);
+
+    if (t) {
+        CHECK_STR(t->epoch, "");
+        faas_table_free(t);
+    }
+
     /* 1.0 and 1e3 are integers */
 
     t = test_parse("{'generation':1e3,'functions':{}}");
@@ -461,6 +479,24 @@ test_table_errors(void)
 
     CHECK_STR(test_error("{'generation':1,'functions':{},'generation':2}"),
               SRC ": \"generation\" is there twice");
+
+    CHECK_STR(test_error("{'generation':1,'epoch':'','functions':{}}"),
+              SRC ": epoch: invalid epoch \"\": use 1 to 32 of "
+              "A-Z a-z 0-9");
+
+    CHECK_STR(test_error("{'generation':1,'epoch':'a-b','functions':{}}"),
+              SRC ": epoch: invalid epoch \"a-b\": use 1 to 32 of "
+              "A-Z a-z 0-9");
+
+    CHECK_STR(test_error("{'generation':1,"
+                         "'epoch':'0123456789abcdef0123456789abcdef0',"
+                         "'functions':{}}"),
+              SRC ": epoch: invalid epoch "
+              "\"0123456789abcdef0123456789abcdef0\": use 1 to 32 of "
+              "A-Z a-z 0-9");
+
+    CHECK_STR(test_error("{'generation':1,'epoch':7,'functions':{}}"),
+              SRC ": epoch: expected a string, got 7");
 
     CHECK_STR(test_error("{'generation':0,'functions':{}}"),
               SRC ": generation: expected an integer from 1 to "
@@ -1008,6 +1044,26 @@ test_round_trip(void)
     }
 
     free(one);
+
+    /* the epoch goes after the generation, and counts in equality */
+
+    strcpy(t->epoch, "e1");
+    one = faas_table_serialize(t);
+    CHECK(one != NULL
+          && strncmp(one, "{\"generation\":12,\"epoch\":\"e1\",", 30) == 0);
+
+    if (one && faas_table_parse(SRC, one, strlen(one), &u, &err) == FAAS_OK) {
+        CHECK_STR(u->epoch, "e1");
+        CHECK(faas_table_equal(t, u));
+        strcpy(u->epoch, "e2");
+        CHECK(!faas_table_equal(t, u));
+        faas_table_free(u);
+
+    } else {
+        CHECK(0);
+    }
+
+    free(one);
     faas_table_free(t);
 
     /* an empty table; generation 2^53 printed exactly */
@@ -1517,6 +1573,9 @@ test_keys(void)
 
     n = faas_key_generation(buf, sizeof(buf), "faas");
     CHECK_MEM(buf, n, "faas:generation");
+
+    n = faas_key_epoch(buf, sizeof(buf), "faas");
+    CHECK_MEM(buf, n, "faas:epoch");
 
     n = faas_key_table(buf, sizeof(buf), "faas", 12);
     CHECK_MEM(buf, n, "faas:table:12");

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <sys/time.h>
 
 #include "faasctl.h"
@@ -27,8 +28,10 @@ static int faasctl_parse_u64(const char *s, size_t len, uint64_t *v);
 static int faasctl_exec_check(faasctl_t *ctl, redisReply *r,
     const char *what);
 static int faasctl_exec(faasctl_t *ctl, faasctl_view_t *next,
-    const char *json, size_t len, uint64_t g, const char *gkey,
-    const char *tkey, const char *okey, const char *ekey, redisReply **r);
+    const char *json, size_t len, uint64_t g, int new_epoch,
+    const char *gkey, const char *tkey, const char *okey, const char *ekey,
+    const char *pkey, redisReply **r);
+static int faasctl_epoch_new(char *epoch);
 static void faasctl_unwatch(faasctl_t *ctl);
 static void faasctl_backoff(unsigned try);
 
@@ -393,6 +396,7 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
     char             *json;
     char              gkey[FAAS_KEY_MAX], tkey[FAAS_KEY_MAX];
     char              okey[FAAS_KEY_MAX], ekey[FAAS_KEY_MAX];
+    char              pkey[FAAS_KEY_MAX];
     size_t            len;
     uint64_t          g;
     unsigned          try;
@@ -402,7 +406,8 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
     faasctl_view_t    next;
 
     if (faas_key_generation(gkey, sizeof(gkey), ctl->prefix) == 0
-        || faas_key_events(ekey, sizeof(ekey), ctl->prefix) == 0)
+        || faas_key_events(ekey, sizeof(ekey), ctl->prefix) == 0
+        || faas_key_epoch(pkey, sizeof(pkey), ctl->prefix) == 0)
     {
         return faasctl_prefix_error(ctl);
     }
@@ -442,6 +447,17 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
 
         next.source = tkey;
 
+        /* an empty Redis, or a table from before epochs: a new epoch */
+
+        if (next.table.epoch[0] == '\0'
+            && faasctl_epoch_new(next.table.epoch) != FAAS_OK)
+        {
+            faasctl_view_free(&next);
+            faas_table_free(cur);
+            faasctl_unwatch(ctl);
+            return FAAS_ERROR;
+        }
+
         rc = build(ctl, cur, &next, data);
 
         if (rc != FAAS_OK) {
@@ -479,8 +495,9 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
 
         /* the history is changed in the same transaction as the table */
 
-        rc = faasctl_exec(ctl, &next, json, len, g, gkey, tkey, okey, ekey,
-                          &r);
+        rc = faasctl_exec(ctl, &next, json, len, g,
+                          cur == NULL || cur->epoch[0] == '\0',
+                          gkey, tkey, okey, ekey, pkey, &r);
 
         free(json);
         faasctl_view_free(&next);
@@ -514,6 +531,30 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
 }
 
 
+/* 16 random hex digits: docs/redis.md, "Epochs" */
+
+static int
+faasctl_epoch_new(char *epoch)
+{
+    size_t         i;
+    unsigned char  rnd[8];
+
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd)) {
+        faasctl_error("cannot make an epoch: getrandom: %s", strerror(errno));
+        return FAAS_ERROR;
+    }
+
+    for (i = 0; i < sizeof(rnd); i++) {
+        epoch[2 * i] = "0123456789abcdef"[rnd[i] >> 4];
+        epoch[2 * i + 1] = "0123456789abcdef"[rnd[i] & 0xf];
+    }
+
+    epoch[2 * sizeof(rnd)] = '\0';
+
+    return FAAS_OK;
+}
+
+
 /*
  * MULTI, the commands of a switch, EXEC: FAAS_OK with EXEC's reply in
  * *r (nil when the WATCH failed), else FAAS_ERROR, the error printed.
@@ -521,8 +562,9 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
 
 static int
 faasctl_exec(faasctl_t *ctl, faasctl_view_t *next, const char *json,
-    size_t len, uint64_t g, const char *gkey, const char *tkey,
-    const char *okey, const char *ekey, redisReply **r)
+    size_t len, uint64_t g, int new_epoch, const char *gkey,
+    const char *tkey, const char *okey, const char *ekey, const char *pkey,
+    redisReply **r)
 {
     int              rc, pass;
     char             hkey[FAAS_KEY_MAX], what[FAAS_KEY_MAX + 16];
@@ -540,6 +582,12 @@ faasctl_exec(faasctl_t *ctl, faasctl_view_t *next, const char *json,
     /* queued: each answers QUEUED, or an error that aborts the EXEC */
 
     rc = redisAppendCommand(ctl->ctx, "SET %s %b", tkey, json, len);
+
+    if (new_epoch) {
+        rc |= redisAppendCommand(ctl->ctx, "SET %s %s", pkey,
+                                 next->table.epoch);
+    }
+
     rc |= redisAppendCommand(ctl->ctx, "SET %s %" PRIu64, gkey, g + 1);
 
     if (g > 0) {
@@ -576,6 +624,11 @@ faasctl_exec(faasctl_t *ctl, faasctl_view_t *next, const char *json,
 
     snprintf(what, sizeof(what), "SET %s", tkey);
     rc = faasctl_exec_check(ctl, NULL, what);
+
+    if (rc == FAAS_OK && new_epoch) {
+        snprintf(what, sizeof(what), "SET %s", pkey);
+        rc = faasctl_exec_check(ctl, NULL, what);
+    }
 
     if (rc == FAAS_OK) {
         snprintf(what, sizeof(what), "SET %s", gkey);

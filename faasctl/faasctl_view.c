@@ -29,6 +29,10 @@ faasctl_view_init(faasctl_view_t *v, const faas_table_t *current,
 
     v->table.generation = generation;
 
+    if (current) {
+        memcpy(v->table.epoch, current->epoch, sizeof(current->epoch));
+    }
+
     n = current ? current->nfunctions : 0;
     v->cap = n + 8;
 

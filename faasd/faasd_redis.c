@@ -56,6 +56,7 @@ typedef enum {
 typedef struct {
     faasd_redis_cmd_e    cmd;
     uint64_t             generation;    /* of FAASD_REDIS_TABLE */
+    char                 epoch[FAAS_TABLE_EPOCH_MAX + 1];   /* its epoch */
 } faasd_redis_wait_t;
 
 
@@ -94,6 +95,7 @@ typedef struct {
 typedef struct {
     faas_redis_url_t     url;
     char                 key_generation[FAAS_KEY_MAX];
+    char                 key_epoch[FAAS_KEY_MAX];
     char                 key_events[FAAS_KEY_MAX];
     char                *cwd;           /* for a relative -s */
 
@@ -126,6 +128,9 @@ typedef struct {
     uint64_t             fetching_gen;
     uint64_t             applied_gen;
     uint64_t             rejected_gen;
+    char                 fetching_epoch[FAAS_TABLE_EPOCH_MAX + 1];
+    char                 applied_epoch[FAAS_TABLE_EPOCH_MAX + 1];
+    char                 rejected_epoch[FAAS_TABLE_EPOCH_MAX + 1];
 
     faasd_redis_ep_t    *eps;
     size_t               neps;
@@ -148,11 +153,13 @@ static void faasd_redis_event(faasd_redis_conn_t *c, short revents);
 static void faasd_redis_read(faasd_redis_conn_t *c);
 static void faasd_redis_write(faasd_redis_conn_t *c);
 static int faasd_redis_send(faasd_redis_conn_t *c, faasd_redis_cmd_e cmd,
-    uint64_t generation, int argc, const char **argv);
+    uint64_t generation, const char *epoch, int argc, const char **argv);
 static void faasd_redis_reply(faasd_redis_conn_t *c, redisReply *r);
 static void faasd_redis_check(void);
 static void faasd_redis_generation(redisReply *r);
-static void faasd_redis_table(uint64_t generation, redisReply *r);
+static void faasd_redis_table(uint64_t generation, const char *epoch,
+    redisReply *r);
+static void faasd_redis_reject(uint64_t generation, const char *epoch);
 static void faasd_redis_endpoints(int beat);
 static faasd_redis_ep_t *faasd_redis_ep(const char *key, const char *member);
 static void faasd_redis_beat(uint64_t now_ms);
@@ -201,6 +208,8 @@ faasd_redis_init(char *errbuf, size_t size)
         || strlen(faasd_cycle.prefix) > FAAS_REDIS_PREFIX_MAX
         || faas_key_generation(faasd_redis.key_generation, FAAS_KEY_MAX,
                                faasd_cycle.prefix) == 0
+        || faas_key_epoch(faasd_redis.key_epoch, FAAS_KEY_MAX,
+                          faasd_cycle.prefix) == 0
         || faas_key_events(faasd_redis.key_events, FAAS_KEY_MAX,
                            faasd_cycle.prefix) == 0)
     {
@@ -334,8 +343,8 @@ faasd_redis_timers(uint64_t now)
 
         /* the events connection is otherwise silent: is it alive? */
         if (faasd_redis.sub.wait_len == faasd_redis.sub.wait_head) {
-            (void) faasd_redis_send(&faasd_redis.sub, FAASD_REDIS_PING, 0, 1,
-                                    (const char *[]) { "PING" });
+            (void) faasd_redis_send(&faasd_redis.sub, FAASD_REDIS_PING, 0,
+                                    NULL, 1, (const char *[]) { "PING" });
         }
     }
 
@@ -676,7 +685,9 @@ faasd_redis_handshake(faasd_redis_conn_t *c)
 
         argv[argc++] = u->password;
 
-        if (faasd_redis_send(c, FAASD_REDIS_AUTH, 0, argc, argv) != 0) {
+        if (faasd_redis_send(c, FAASD_REDIS_AUTH, 0, NULL, argc, argv)
+            != 0)
+        {
             return;
         }
 
@@ -686,7 +697,7 @@ faasd_redis_handshake(faasd_redis_conn_t *c)
     if (c == &faasd_redis.cmd && u->db) {
         snprintf(db, sizeof(db), "%u", u->db);
 
-        if (faasd_redis_send(c, FAASD_REDIS_SELECT, 0, 2,
+        if (faasd_redis_send(c, FAASD_REDIS_SELECT, 0, NULL, 2,
                              (const char *[]) { "SELECT", db })
             != 0)
         {
@@ -698,7 +709,7 @@ faasd_redis_handshake(faasd_redis_conn_t *c)
 
     /* channels know no databases */
     if (c == &faasd_redis.sub) {
-        if (faasd_redis_send(c, FAASD_REDIS_SUBSCRIBE, 0, 2,
+        if (faasd_redis_send(c, FAASD_REDIS_SUBSCRIBE, 0, NULL, 2,
                              (const char *[]) { "SUBSCRIBE",
                                                 faasd_redis.key_events })
             != 0)
@@ -983,7 +994,7 @@ faasd_redis_write(faasd_redis_conn_t *c)
 
 static int
 faasd_redis_send(faasd_redis_conn_t *c, faasd_redis_cmd_e cmd,
-    uint64_t generation, int argc, const char **argv)
+    uint64_t generation, const char *epoch, int argc, const char **argv)
 {
     int                  len;
     char                *s, *p;
@@ -1043,6 +1054,7 @@ faasd_redis_send(faasd_redis_conn_t *c, faasd_redis_cmd_e cmd,
     w = &c->wait[c->wait_len++];
     w->cmd = cmd;
     w->generation = generation;
+    (void) snprintf(w->epoch, sizeof(w->epoch), "%s", epoch ? epoch : "");
 
     return 0;
 
@@ -1119,7 +1131,7 @@ faasd_redis_reply(faasd_redis_conn_t *c, redisReply *r)
         return;
 
     case FAASD_REDIS_TABLE:
-        faasd_redis_table(w.generation, r);
+        faasd_redis_table(w.generation, w.epoch, r);
         return;
 
     case FAASD_REDIS_ENDPOINTS:
@@ -1153,9 +1165,10 @@ faasd_redis_check(void)
         return;
     }
 
-    if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_GENERATION, 0, 2,
-                         (const char *[]) { "GET",
-                                            faasd_redis.key_generation })
+    if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_GENERATION, 0, NULL,
+                         3, (const char *[]) { "MGET",
+                                               faasd_redis.key_generation,
+                                               faasd_redis.key_epoch })
         == 0)
     {
         faasd_redis.checking = 1;
@@ -1164,12 +1177,14 @@ faasd_redis_check(void)
 
 
 static void
-faasd_redis_generation(redisReply *r)
+faasd_redis_generation(redisReply *mget)
 {
     char                 key[FAAS_KEY_MAX], text[160], why[256];
     char                 num[24], *end;
+    char                 epoch[FAAS_TABLE_EPOCH_MAX + 1];
     size_t               i;
     uint64_t             g;
+    redisReply          *r, *e;
     unsigned long long   n;
 
     faasd_redis.checking = 0;
@@ -1179,7 +1194,18 @@ faasd_redis_generation(redisReply *r)
     }
 
     why[0] = '\0';
+    epoch[0] = '\0';
     g = 0;
+
+    if (mget->type == REDIS_REPLY_ARRAY && mget->elements == 2) {
+        r = mget->element[0];
+        e = mget->element[1];
+
+    } else {
+        /* an error: said below */
+        r = mget;
+        e = NULL;
+    }
 
     if (r->type == REDIS_REPLY_NIL) {
         if (!faasd_redis.unset_logged) {
@@ -1231,6 +1257,17 @@ faasd_redis_generation(redisReply *r)
         snprintf(why, sizeof(why), "not a generation number");
     }
 
+    if (why[0] == '\0' && e != NULL && e->type == REDIS_REPLY_STRING
+        && faas_table_epoch_valid(e->str, e->len))
+    {
+        memcpy(epoch, e->str, e->len);
+        epoch[e->len] = '\0';
+
+    } else if (why[0] == '\0' && (e == NULL || e->type != REDIS_REPLY_NIL)) {
+        snprintf(why, sizeof(why), "the epoch beside it is not 1 to %d "
+                 "letters or digits", FAAS_TABLE_EPOCH_MAX);
+    }
+
     if (why[0]) {
         if (strcmp(why, faasd_redis.gen_why) != 0) {
             faasd_log(FAASD_LOG_ERR, "redis: \"%s\": %s; keeping %s",
@@ -1246,10 +1283,15 @@ faasd_redis_generation(redisReply *r)
 
     faasd_redis.gen_why[0] = '\0';
 
+    /* after Redis lost its data, generations count again: a new epoch */
+
     if (!faasd_redis.force
-        && ((faasd_redis.applied && g == faasd_redis.applied_gen)
-            || (faasd_redis.rejected && g == faasd_redis.rejected_gen)
-            || (faasd_redis.fetching && g == faasd_redis.fetching_gen)))
+        && ((faasd_redis.applied && g == faasd_redis.applied_gen
+             && strcmp(epoch, faasd_redis.applied_epoch) == 0)
+            || (faasd_redis.rejected && g == faasd_redis.rejected_gen
+                && strcmp(epoch, faasd_redis.rejected_epoch) == 0)
+            || (faasd_redis.fetching && g == faasd_redis.fetching_gen
+                && strcmp(epoch, faasd_redis.fetching_epoch) == 0)))
     {
         goto done;
     }
@@ -1258,7 +1300,7 @@ faasd_redis_generation(redisReply *r)
         goto done;
     }
 
-    if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_TABLE, g, 2,
+    if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_TABLE, g, epoch, 2,
                          (const char *[]) { "GET", key })
         != 0)
     {
@@ -1268,6 +1310,7 @@ faasd_redis_generation(redisReply *r)
     faasd_redis.force = 0;
     faasd_redis.fetching = 1;
     faasd_redis.fetching_gen = g;
+    memcpy(faasd_redis.fetching_epoch, epoch, sizeof(epoch));
 
 done:
 
@@ -1278,22 +1321,36 @@ done:
 }
 
 
+/* a rejected table is not fetched again while P:generation names it */
+
+static void
+faasd_redis_reject(uint64_t generation, const char *epoch)
+{
+    faasd_redis.rejected = 1;
+    faasd_redis.rejected_gen = generation;
+    (void) snprintf(faasd_redis.rejected_epoch,
+                    sizeof(faasd_redis.rejected_epoch), "%s", epoch);
+}
+
+
 /*
  * A table that does not load changes nothing; it is logged once, with
  * its key, until another generation is published (or SIGHUP).
  */
 
 static void
-faasd_redis_table(uint64_t generation, redisReply *r)
+faasd_redis_table(uint64_t generation, const char *epoch, redisReply *r)
 {
-    char            key[FAAS_KEY_MAX], msg[512], text[160];
+    char            key[FAAS_KEY_MAX], msg[1024], text[160];
     size_t          nworkers;
     faasd_fn_t     *fn;
     faas_error_t    err;
     faas_table_t   *table;
     faasd_fnset_t   set;
 
-    if (faasd_redis.fetching && faasd_redis.fetching_gen == generation) {
+    if (faasd_redis.fetching && faasd_redis.fetching_gen == generation
+        && strcmp(faasd_redis.fetching_epoch, epoch) == 0)
+    {
         faasd_redis.fetching = 0;
     }
 
@@ -1329,21 +1386,29 @@ faasd_redis_table(uint64_t generation, redisReply *r)
                 snprintf(msg, sizeof(msg), "%s: %s", key,
                          text[0] ? text : "invalid table");
             }
+
+        } else if (table->generation != generation
+                   || strcmp(table->epoch, epoch) != 0)
+        {
+            snprintf(msg, sizeof(msg), "%s: \"generation\" %llu and "
+                     "\"epoch\" \"%s\" are not %llu and \"%s\" of \"%s\"",
+                     key, (unsigned long long) table->generation,
+                     table->epoch, (unsigned long long) generation, epoch,
+                     faasd_redis.key_epoch);
+            faas_table_free(table);
         }
     }
 
     if (msg[0]) {
         faasd_log(FAASD_LOG_ERR, "redis: table rejected, keeping %s: %s",
                   faasd_redis.applied ? "the one in force" : "none", msg);
-        faasd_redis.rejected = 1;
-        faasd_redis.rejected_gen = generation;
+        faasd_redis_reject(generation, epoch);
         return;
     }
 
     if (faasd_conf_table(table, key, faasd_cycle.sockdir, &set) != 0) {
         faas_table_free(table);
-        faasd_redis.rejected = 1;
-        faasd_redis.rejected_gen = generation;
+        faasd_redis_reject(generation, epoch);
         return;
     }
 
@@ -1366,6 +1431,8 @@ faasd_redis_table(uint64_t generation, redisReply *r)
 
     faasd_redis.applied = 1;
     faasd_redis.applied_gen = generation;
+    (void) snprintf(faasd_redis.applied_epoch,
+                    sizeof(faasd_redis.applied_epoch), "%s", epoch);
     faasd_redis.rejected = 0;
 }
 
@@ -1463,7 +1530,7 @@ faasd_redis_endpoints(int beat)
             continue;
         }
 
-        if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_ENDPOINTS, 0,
+        if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_ENDPOINTS, 0, NULL,
                              argc, argv)
             != 0)
         {
@@ -1542,7 +1609,7 @@ faasd_redis_beat(uint64_t now_ms)
             }
         }
 
-        if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_ENDPOINTS, 0,
+        if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_ENDPOINTS, 0, NULL,
                              argc, argv)
             != 0)
         {
@@ -1553,8 +1620,8 @@ faasd_redis_beat(uint64_t now_ms)
         argv[2] = "-inf";
         argv[3] = now;
 
-        if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_ENDPOINTS, 0, 4,
-                             argv)
+        if (faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_ENDPOINTS, 0,
+                             NULL, 4, argv)
             != 0)
         {
             break;

@@ -95,6 +95,8 @@ struct ngx_http_faas_redis_s {
     uint64_t                     fetching;    /* the generation asked for */
     uint64_t                     rejected;    /* the last one refused */
     uint64_t                     missing;     /* the last one without table */
+    char                         fetching_epoch[FAAS_TABLE_EPOCH_MAX + 1];
+    char                         rejected_epoch[FAAS_TABLE_EPOCH_MAX + 1];
     ngx_uint_t                   reconnections;
 
     unsigned                     checking:1;  /* a GET is on its way */
@@ -104,6 +106,7 @@ struct ngx_http_faas_redis_s {
     unsigned                     cache_failed:1;
 
     char                         generation_key[FAAS_KEY_MAX];
+    char                         epoch_key[FAAS_KEY_MAX];
     char                         events_key[FAAS_KEY_MAX];
 };
 
@@ -129,6 +132,8 @@ static ngx_int_t ngx_http_faas_redis_sub_reply(
     ngx_http_faas_redis_conn_t *rc, redisReply *r);
 static ngx_int_t ngx_http_faas_redis_handshake_reply(
     ngx_http_faas_redis_conn_t *rc, ngx_uint_t kind, redisReply *r);
+static void ngx_http_faas_redis_reject(ngx_http_faas_redis_t *rd,
+    uint64_t generation);
 static ngx_int_t ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd,
     redisReply *r);
 static ngx_int_t ngx_http_faas_redis_table(ngx_http_faas_redis_t *rd,
@@ -360,6 +365,9 @@ ngx_http_faas_redis_init_process(ngx_cycle_t *cycle)
     if (faas_key_generation(rd->generation_key, FAAS_KEY_MAX,
                             (char *) fmcf->redis_prefix.data)
         == 0
+        || faas_key_epoch(rd->epoch_key, FAAS_KEY_MAX,
+                          (char *) fmcf->redis_prefix.data)
+           == 0
         || faas_key_events(rd->events_key, FAAS_KEY_MAX,
                            (char *) fmcf->redis_prefix.data)
            == 0)
@@ -1119,18 +1127,19 @@ ngx_http_faas_redis_check(ngx_http_faas_redis_t *rd)
 }
 
 
-/* queues GET P:generation; the caller flushes */
+/* queues MGET P:generation P:epoch; the caller flushes */
 
 static ngx_int_t
 ngx_http_faas_redis_ask(ngx_http_faas_redis_t *rd)
 {
-    const char  *argv[2];
+    const char  *argv[3];
 
-    argv[0] = "GET";
+    argv[0] = "MGET";
     argv[1] = rd->generation_key;
+    argv[2] = rd->epoch_key;
 
     if (ngx_http_faas_redis_command(&rd->cmd, NGX_HTTP_FAAS_REPLY_GENERATION,
-                                    2, argv)
+                                    3, argv)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -1169,13 +1178,25 @@ ngx_http_faas_redis_done(ngx_http_faas_redis_t *rd)
 
 
 static ngx_int_t
-ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *r)
+ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *mget)
 {
     size_t                  i;
     uint64_t                g;
+    redisReply             *r, *e;
     const char             *argv[2];
     ngx_http_faas_table_t  *table;
     char                    key[FAAS_KEY_MAX];
+    char                    epoch[FAAS_TABLE_EPOCH_MAX + 1];
+
+    if (mget->type != REDIS_REPLY_ARRAY || mget->elements != 2) {
+        /* an error, such as a key of another type: said below */
+        r = mget;
+        e = NULL;
+
+    } else {
+        r = mget->element[0];
+        e = mget->element[1];
+    }
 
     if (r->type == REDIS_REPLY_NIL) {
 
@@ -1221,12 +1242,38 @@ ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *r)
         return ngx_http_faas_redis_done(rd);
     }
 
+    epoch[0] = '\0';
+
+    if (e == NULL || (e->type != REDIS_REPLY_NIL
+                      && (e->type != REDIS_REPLY_STRING
+                          || !faas_table_epoch_valid(e->str, e->len))))
+    {
+        if (!rd->invalid_logged) {
+            ngx_log_error(NGX_LOG_ERR, rd->cycle->log, 0,
+                          "faas redis: \"%s\" is not an epoch: the table "
+                          "in force stays", rd->epoch_key);
+            rd->invalid_logged = 1;
+        }
+
+        return ngx_http_faas_redis_done(rd);
+    }
+
+    if (e->type == REDIS_REPLY_STRING) {
+        ngx_memcpy(epoch, e->str, e->len);
+        epoch[e->len] = '\0';
+    }
+
     rd->unset_logged = 0;
     rd->invalid_logged = 0;
 
     table = ngx_http_faas_table_current();
 
-    if ((table && table->generation == g) || rd->rejected == g) {
+    /* after Redis lost its data, generations count again: a new epoch */
+
+    if ((table && table->generation == g
+         && ngx_strcmp(table->table->epoch, epoch) == 0)
+        || (rd->rejected == g && ngx_strcmp(rd->rejected_epoch, epoch) == 0))
+    {
         return ngx_http_faas_redis_done(rd);
     }
 
@@ -1248,6 +1295,7 @@ ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *r)
     }
 
     rd->fetching = g;
+    ngx_memcpy(rd->fetching_epoch, epoch, sizeof(epoch));
 
     if (ngx_http_faas_redis_flush(&rd->cmd) != NGX_OK) {
         ngx_http_faas_redis_lost(&rd->cmd, NULL);
@@ -1294,6 +1342,17 @@ ngx_http_faas_redis_table(ngx_http_faas_redis_t *rd, redisReply *r)
  * wrong.  A rejected generation is not fetched again: tables never change.
  */
 
+/* a rejected table is not fetched again while P:generation names it */
+
+static void
+ngx_http_faas_redis_reject(ngx_http_faas_redis_t *rd, uint64_t generation)
+{
+    rd->rejected = generation;
+    ngx_memcpy(rd->rejected_epoch, rd->fetching_epoch,
+               sizeof(rd->fetching_epoch));
+}
+
+
 static void
 ngx_http_faas_redis_apply(ngx_http_faas_redis_t *rd, uint64_t generation,
     const char *key, const char *json, size_t len)
@@ -1319,25 +1378,29 @@ ngx_http_faas_redis_apply(ngx_http_faas_redis_t *rd, uint64_t generation,
         ngx_log_error(level, rd->cycle->log, 0,
                       "faas redis: table rejected, the table in force "
                       "stays: %s", msg);
-        rd->rejected = generation;
+        ngx_http_faas_redis_reject(rd, generation);
         return;
     }
 
-    if (t->generation != generation) {
+    if (t->generation != generation
+        || ngx_strcmp(t->epoch, rd->fetching_epoch) != 0)
+    {
         ngx_log_error(level, rd->cycle->log, 0,
                       "faas redis: table rejected, the table in force "
-                      "stays: %s: \"generation\" is %uL, not %uL",
-                      key, t->generation, generation);
+                      "stays: %s: \"generation\" %uL and \"epoch\" "
+                      "\"%s\" are not %uL and \"%s\" of \"%s\"",
+                      key, t->generation, t->epoch, generation,
+                      rd->fetching_epoch, rd->epoch_key);
         faas_router_free(router);
         faas_table_free(t);
-        rd->rejected = generation;
+        ngx_http_faas_redis_reject(rd, generation);
         return;
     }
 
     table = ngx_http_faas_table_create(rd->cycle, t, router, key);
 
     if (table == NULL) {
-        rd->rejected = generation;
+        ngx_http_faas_redis_reject(rd, generation);
         return;
     }
 

@@ -209,4 +209,69 @@ my ($v) = $out =~ /^hello (v\d+)$/m;
 my $live = $t->redis_cli('ZCOUNT', "faas:endpoints:hello:$v", $now, '+inf');
 is($live, 2, 'faasd registered both endpoints');
 
+# Redis loses its data while a gateway is down, and generations counted
+# again reach the number of the gateway's cached table: the epoch tells
+# the two tables apart, and the gateway takes the new one
+{
+    my $old_gen = $t->redis_cli('GET', 'faas:generation');
+    my $old_epoch = $t->redis_cli('GET', 'faas:epoch');
+    like($old_epoch, qr/^[0-9a-f]{16}$/, 'faasctl gave the table an epoch');
+    like($t->read_file('cache/table.json'), qr/"epoch":"\Q$old_epoch\E"/,
+         'the cached table carries it');
+
+    $t->stop_process('nginx', 'QUIT');
+    $t->redis_cli('FLUSHALL');
+
+    $t->function('world', 'index.js' => code(7), 'f.yml' => <<'EOY');
+service: world
+functions:
+  world:
+    handler: index.handler
+    events:
+      - http: { path: /api/world, method: get }
+EOY
+    ($rc, $out) = faasctl('deploy', $t->dir . '/functions/world',
+                          '--store', $store);
+    is($rc, 0, 'deploy into the emptied Redis') or diag($out);
+    my $new_epoch = $t->redis_cli('GET', 'faas:epoch');
+    like($new_epoch, qr/^[0-9a-f]{16}$/, 'a new epoch');
+    isnt($new_epoch, $old_epoch, 'not the old one');
+
+    # changes made by hand up to the cached table's generation
+    my $gen = $t->redis_cli('GET', 'faas:generation');
+    my $table = decode_json($t->redis_cli('GET', "faas:table:$gen"));
+    while ($gen < $old_gen) {
+        $gen++;
+        $table->{generation} = $gen + 0;
+        $t->redis_cli('SET', "faas:table:$gen", encode_json($table));
+        $t->redis_cli('SET', 'faas:generation', $gen);
+    }
+
+    $t->start_nginx;
+    $took = converge('/api/world', sub { $_[0]{status} == 200 });
+    ok(defined $took, "generation $old_gen of the new epoch is served");
+    is(code_of($t->http(GET => '/api/world')), 7, 'by the new function');
+    is($t->http(GET => '/api/hello')->{status}, 404,
+       'the cached table of the old epoch is gone');
+    like($t->read_file('cache/table.json'), qr/"epoch":"\Q$new_epoch\E"/,
+         'the cache holds the new epoch');
+
+    # a table that does not carry the epoch of P:epoch is refused
+    $gen++;
+    delete $table->{epoch};
+    $table->{generation} = $gen + 0;
+    $table->{functions}{world}{routes} = [];
+    $t->redis_cli('SET', "faas:table:$gen", encode_json($table));
+    $t->redis_cli('SET', 'faas:generation', $gen);
+    $t->redis_cli('PUBLISH', 'faas:events', $gen);
+    my $why = qq{table rejected, the table in force stays: faas:table:$gen: }
+        . qq{"generation" $gen and "epoch" "" are not $gen and "$new_epoch" }
+        . qq{of "faas:epoch"};
+    ok($t->wait_for(sub { index($t->read_file($t->error_log), $why) >= 0 }, 5),
+       'a table without the epoch is rejected, with the reason');
+    is($t->http(GET => '/api/world')->{status}, 200,
+       'and the table in force stays');
+    $t->allow_log(qr/\[error\].*table rejected.*"epoch" "" are not/);
+}
+
 $t->done;

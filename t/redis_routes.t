@@ -65,7 +65,8 @@ my $open_url = $t->start_redis(tcp => 1);
 # the gateway logs in as an ACL user with only what it needs (as
 # docs/directives.md says); its password must never be logged
 $t->redis_cli('ACL', 'SETUSER', 'gw', 'on', '>s3cret-pw', '~faas:*',
-              '&faas:events', '+get', '+subscribe', '+ping', '+select');
+              '&faas:events', '+get', '+mget', '+subscribe', '+ping',
+              '+select');
 (my $url = $open_url) =~ s{^unix://}{unix://gw:s3cret-pw@};
 
 mkdir $t->sockdir;

@@ -238,6 +238,37 @@ ok($t->wait_for(sub { live_endpoints('v2') == 2 }, 3),
    'endpoints registered again');
 unlike($t->read_file('faasd.log'), qr/\[(?:alert|emerg)\]/, 'no alerts');
 
+# the same generation under another epoch (a Redis emptied and counted
+# again to 6) is another table; one that does not carry P:epoch's epoch
+# is rejected
+
+{
+    my $json = decode_json(table(6, 'v1', version('v1')));
+    $json->{epoch} = 'e2';
+    $t->redis_cli('SET', 'faas:epoch', 'e2');
+    publish(6, encode_json($json));
+    ok($t->wait_for(sub { -S "$sock/hello\@v1-0.sock" }, 5),
+       'generation 6 of epoch e2: its v1 runs');
+    ok(wait_log(qr/hello\@v3 slot 0 left the table/, 3),
+       'and v3 of the old generation 6 leaves');
+
+    $t->redis_cli('SET', 'faas:epoch', 'e3');
+    publish(6, encode_json($json));
+    ok(wait_log(qr/table rejected, keeping the one in force: faas:table:6: /
+                . qr/"generation" 6 and "epoch" "e2" are not 6 and "e3" of /
+                . qr/"faas:epoch"/, 3),
+       'a table of another epoch than P:epoch: rejected, with the reason');
+    ok(-S "$sock/hello\@v1-0.sock", 'the table in force stays');
+
+    # back to v2 and v3, in epoch e3
+    $json = decode_json(table(7, 'v3', version('v2', instances => 2),
+                              version('v3')));
+    $json->{epoch} = 'e3';
+    publish(7, encode_json($json));
+    ok($t->wait_for(sub { -S "$sock/hello\@v3-0.sock" }, 5),
+       'generation 7 of epoch e3 served');
+}
+
 # SIGKILL: the endpoints expire by themselves
 
 ok($t->wait_for(sub { live_endpoints('v3') == 1 }, 3), 'v3 endpoint');

@@ -77,6 +77,8 @@ static int faas_read_dir(faas_jctx_t *ctx, cJSON *node, char **out);
 static int faas_read_handler(faas_jctx_t *ctx, cJSON *node, char **out);
 static int faas_read_string(faas_jctx_t *ctx, cJSON *node, char **out);
 static int faas_read_epoch(faas_jctx_t *ctx, cJSON *node, faas_table_t *t);
+static int faas_index_functions(faas_jctx_t *ctx, faas_table_t *t);
+static uint32_t faas_name_hash(const char *name);
 static int faas_read_name(faas_jctx_t *ctx, cJSON *node, int version,
     char **out);
 static int faas_copy_name(faas_jctx_t *ctx, const char *name, int version,
@@ -375,10 +377,24 @@ faas_table_equal(const faas_table_t *a, const faas_table_t *b)
 const faas_table_function_t *
 faas_table_find(const faas_table_t *table, const char *name)
 {
-    int     rc;
-    size_t  lo, hi, mid;
+    int       rc;
+    size_t    lo, hi, mid;
+    uint32_t  h, i;
 
     if (table == NULL || name == NULL) {
+        return NULL;
+    }
+
+    if (table->by_name) {
+        for (h = faas_name_hash(name) & table->by_name_mask;
+             (i = table->by_name[h]) != 0;
+             h = (h + 1) & table->by_name_mask)
+        {
+            if (strcmp(table->functions[i - 1].name, name) == 0) {
+                return &table->functions[i - 1];
+            }
+        }
+
         return NULL;
     }
 
@@ -888,9 +904,71 @@ faas_read_functions(faas_jctx_t *ctx, cJSON *node, faas_table_t *t)
         }
     }
 
+    if (faas_index_functions(ctx, t) != FAAS_OK) {
+        return FAAS_ERROR;
+    }
+
     faas_json_pop(&ctx->j, 0);
 
     return FAAS_OK;
+}
+
+
+/* at most half full: a miss ends at an empty slot in a probe or two */
+
+static int
+faas_index_functions(faas_jctx_t *ctx, faas_table_t *t)
+{
+    size_t    i, n;
+    uint32_t  h, mask;
+
+    if (t->nfunctions == 0) {
+        return FAAS_OK;
+    }
+
+    for (n = 8; n < 2 * t->nfunctions; n *= 2) { /* void */ }
+
+    t->by_name = faas_arena_alloc(ctx->pool, n * sizeof(uint32_t));
+    if (t->by_name == NULL) {
+        return faas_nomem(ctx);
+    }
+
+    memset(t->by_name, 0, n * sizeof(uint32_t));
+
+    mask = (uint32_t) (n - 1);
+    t->by_name_mask = mask;
+
+    for (i = 0; i < t->nfunctions; i++) {
+        for (h = faas_name_hash(t->functions[i].name) & mask;
+             t->by_name[h];
+             h = (h + 1) & mask)
+        { /* void */ }
+
+        t->by_name[h] = (uint32_t) i + 1;
+    }
+
+    return FAAS_OK;
+}
+
+
+/* FNV-1a, then MurmurHash3's finalizer to spread it over the low bits */
+
+static uint32_t
+faas_name_hash(const char *name)
+{
+    uint32_t  h;
+
+    for (h = 2166136261u; *name; name++) {
+        h = (h ^ (unsigned char) *name) * 16777619u;
+    }
+
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+
+    return h;
 }
 
 

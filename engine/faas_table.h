@@ -81,6 +81,15 @@ typedef struct {
     char                    epoch[FAAS_TABLE_EPOCH_MAX + 1];
     faas_table_function_t  *functions;  /* sorted by name */
     size_t                  nfunctions;
+
+    /*
+     * An open-addressing index of functions by name (index + 1, 0 for an
+     * empty slot), so that faas_table_find() costs the same at 100000
+     * functions as at 10.  NULL in a table not made by faas_table_parse();
+     * faas_table_find() searches those by bisection.
+     */
+    uint32_t               *by_name;
+    uint32_t                by_name_mask;
 } faas_table_t;
 
 

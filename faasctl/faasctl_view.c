@@ -376,6 +376,8 @@ faasctl_view_entry(const faas_table_function_t *f)
         goto done;
     }
 
+    memset(&t, 0, sizeof(faas_table_t));
+
     t.generation = 1;
     t.functions = (faas_table_function_t *) f;
     t.nfunctions = 1;

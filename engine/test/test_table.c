@@ -1199,6 +1199,27 @@ test_find(void)
         CHECK(faas_table_find(t, NULL) == NULL);
         CHECK(faas_table_find(NULL, "f1") == NULL);
 
+        /* by the index: at most half full */
+
+        CHECK(t->by_name != NULL && t->by_name_mask + 1 >= 2000);
+
+        /* without it (a table made in memory), by bisection alike */
+
+        t->by_name = NULL;
+
+        for (i = 0; i < 1000; i++) {
+            snprintf(name, sizeof(name), "f%d", i);
+
+            if (faas_table_find(t, name) == NULL
+                || strcmp(faas_table_find(t, name)->name, name) != 0)
+            {
+                break;
+            }
+        }
+
+        CHECK_INT(i, 1000);
+        CHECK(faas_table_find(t, "f1000") == NULL);
+
         faas_table_free(t);
     }
 

@@ -134,6 +134,9 @@ static ngx_int_t ngx_http_faas_redis_handshake_reply(
     ngx_http_faas_redis_conn_t *rc, ngx_uint_t kind, redisReply *r);
 static void ngx_http_faas_redis_reject(ngx_http_faas_redis_t *rd,
     uint64_t generation);
+static ngx_int_t ngx_http_faas_redis_parse_generation(
+    ngx_http_faas_redis_t *rd, redisReply *mget, uint64_t *generation,
+    char *epoch);
 static ngx_int_t ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd,
     redisReply *r);
 static ngx_int_t ngx_http_faas_redis_table(ngx_http_faas_redis_t *rd,
@@ -150,6 +153,9 @@ static void ngx_http_faas_redis_lost(ngx_http_faas_redis_conn_t *rc,
     const char *why);
 static void ngx_http_faas_redis_close(ngx_http_faas_redis_conn_t *rc);
 static void ngx_http_faas_redis_load_cache(ngx_http_faas_redis_t *rd);
+static void ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd);
+static redisReply *ngx_http_faas_redis_sync(ngx_http_faas_redis_t *rd,
+    redisContext *ctx, const char *what, int argc, const char **argv);
 static void ngx_http_faas_redis_save_cache(ngx_http_faas_redis_t *rd,
     const char *json, size_t len);
 
@@ -396,12 +402,191 @@ ngx_http_faas_redis_init_process(ngx_cycle_t *cycle)
         ngx_http_faas_redis_load_cache(rd);
     }
 
+    if (ngx_http_faas_table_current() == NULL) {
+        ngx_http_faas_redis_first_table(rd);
+    }
+
     ngx_http_faas_redis_connect(&rd->sub);
     ngx_http_faas_redis_connect(&rd->cmd);
 
     ngx_add_timer(&rd->check, fmcf->redis_check);
 
     return NGX_OK;
+}
+
+
+/*
+ * A new worker process (at start, and at each reload) has no table until
+ * its first fetch: a few milliseconds in which the Redis routes would
+ * answer 404.  Without a cached table the first one is read here,
+ * blocking, before the worker accepts a connection, so that requests
+ * wait in the listen queue instead.  Each step is bounded by
+ * faas_redis_timeout; on any failure the worker goes on without a table
+ * and its connections catch up as usual.
+ */
+
+static void
+ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd)
+{
+    char                        db[NGX_INT_T_LEN + 1], key[FAAS_KEY_MAX];
+    char                        epoch[FAAS_TABLE_EPOCH_MAX + 1];
+    u_char                      addr[NGX_SOCKADDR_STRLEN + 1];
+    size_t                      len;
+    uint64_t                    g;
+    ngx_msec_t                  start;
+    const char                 *argv[3];
+    redisReply                 *r;
+    redisContext               *ctx;
+    struct timeval              tv;
+    faas_redis_url_t           *u;
+    ngx_http_faas_main_conf_t  *fmcf;
+
+    fmcf = rd->fmcf;
+    u = fmcf->redis;
+    start = ngx_http_faas_redis_msec();
+
+    tv.tv_sec = fmcf->redis_timeout / 1000;
+    tv.tv_usec = (fmcf->redis_timeout % 1000) * 1000;
+
+    if (u->path) {
+        ctx = redisConnectUnixWithTimeout(u->path, tv);
+
+    } else {
+        /* the address resolved with the configuration: no DNS here */
+        len = ngx_sock_ntop(fmcf->redis_sockaddr, fmcf->redis_socklen, addr,
+                            NGX_SOCKADDR_STRLEN, 0);
+        addr[len] = '\0';
+
+        ctx = redisConnectWithTimeout((char *) addr, u->port, tv);
+    }
+
+    if (ctx == NULL || ctx->err) {
+        ngx_log_error(NGX_LOG_WARN, rd->cycle->log, 0,
+                      "faas redis: no table before accepting connections: "
+                      "cannot connect to %V: %s", &fmcf->redis_name,
+                      ctx ? ctx->errstr : "out of memory");
+        goto done;
+    }
+
+    if (redisSetTimeout(ctx, tv) != REDIS_OK) {
+        goto done;
+    }
+
+    if (u->password) {
+        argv[0] = "AUTH";
+        argv[1] = u->user ? u->user : u->password;
+        argv[2] = u->password;
+
+        r = ngx_http_faas_redis_sync(rd, ctx, "AUTH", u->user ? 3 : 2, argv);
+        if (r == NULL) {
+            goto done;
+        }
+
+        freeReplyObject(r);
+    }
+
+    if (u->db) {
+        ngx_sprintf((u_char *) db, "%ui%Z", (ngx_uint_t) u->db);
+
+        argv[0] = "SELECT";
+        argv[1] = db;
+
+        r = ngx_http_faas_redis_sync(rd, ctx, "SELECT", 2, argv);
+        if (r == NULL) {
+            goto done;
+        }
+
+        freeReplyObject(r);
+    }
+
+    argv[0] = "MGET";
+    argv[1] = rd->generation_key;
+    argv[2] = rd->epoch_key;
+
+    r = ngx_http_faas_redis_sync(rd, ctx, "MGET", 3, argv);
+    if (r == NULL) {
+        goto done;
+    }
+
+    if (ngx_http_faas_redis_parse_generation(rd, r, &g, epoch) != NGX_OK
+        || faas_key_table(key, sizeof(key),
+                          (char *) fmcf->redis_prefix.data, g)
+           == 0)
+    {
+        freeReplyObject(r);
+        goto done;
+    }
+
+    freeReplyObject(r);
+
+    argv[0] = "GET";
+    argv[1] = key;
+
+    r = ngx_http_faas_redis_sync(rd, ctx, "GET", 2, argv);
+    if (r == NULL) {
+        goto done;
+    }
+
+    if (r->type == REDIS_REPLY_STRING) {
+        rd->fetching = g;
+        ngx_memcpy(rd->fetching_epoch, epoch, sizeof(epoch));
+
+        ngx_http_faas_redis_apply(rd, g, key, r->str, r->len);
+
+        ngx_log_error(NGX_LOG_INFO, rd->cycle->log, 0,
+                      "faas redis: first table read before accepting "
+                      "connections in %M ms", ngx_http_faas_redis_msec()
+                                              - start);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, rd->cycle->log, 0,
+                      "faas redis: no table before accepting connections: "
+                      "\"%s\" names generation %uL but \"%s\" %s",
+                      rd->generation_key, g, key,
+                      r->type == REDIS_REPLY_NIL ? "does not exist"
+                                                 : "is not a string");
+    }
+
+    freeReplyObject(r);
+
+done:
+
+    if (ctx) {
+        redisFree(ctx);
+    }
+}
+
+
+/* one command on the blocking connection: NULL, logged, on any error */
+
+static redisReply *
+ngx_http_faas_redis_sync(ngx_http_faas_redis_t *rd, redisContext *ctx,
+    const char *what, int argc, const char **argv)
+{
+    char        *why;
+    size_t       len;
+    redisReply  *r;
+
+    r = redisCommandArgv(ctx, argc, argv, NULL);
+
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+        why = r ? r->str : ctx->errstr;
+        len = r ? ngx_min(r->len, 128) : ngx_strlen(ctx->errstr);
+
+        /* never the arguments: AUTH's are the credentials */
+        ngx_log_error(NGX_LOG_WARN, rd->cycle->log, 0,
+                      "faas redis: no table before accepting connections: "
+                      "%s to %V failed: %*s", what, &rd->fmcf->redis_name,
+                      len, why);
+
+        if (r) {
+            freeReplyObject(r);
+        }
+
+        return NULL;
+    }
+
+    return r;
 }
 
 
@@ -1177,16 +1362,19 @@ ngx_http_faas_redis_done(ngx_http_faas_redis_t *rd)
 }
 
 
+/*
+ * The reply to MGET P:generation P:epoch: NGX_OK with both, or
+ * NGX_DECLINED (logged once until a good reply) when there is no
+ * generation or the reply is not one.
+ */
+
 static ngx_int_t
-ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *mget)
+ngx_http_faas_redis_parse_generation(ngx_http_faas_redis_t *rd,
+    redisReply *mget, uint64_t *generation, char *epoch)
 {
-    size_t                  i;
-    uint64_t                g;
-    redisReply             *r, *e;
-    const char             *argv[2];
-    ngx_http_faas_table_t  *table;
-    char                    key[FAAS_KEY_MAX];
-    char                    epoch[FAAS_TABLE_EPOCH_MAX + 1];
+    size_t       i;
+    uint64_t     g;
+    redisReply  *r, *e;
 
     if (mget->type != REDIS_REPLY_ARRAY || mget->elements != 2) {
         /* an error, such as a key of another type: said below */
@@ -1208,7 +1396,7 @@ ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *mget)
             rd->unset_logged = 1;
         }
 
-        return ngx_http_faas_redis_done(rd);
+        return NGX_DECLINED;
     }
 
     g = 0;
@@ -1239,7 +1427,7 @@ ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *mget)
             rd->invalid_logged = 1;
         }
 
-        return ngx_http_faas_redis_done(rd);
+        return NGX_DECLINED;
     }
 
     epoch[0] = '\0';
@@ -1255,7 +1443,7 @@ ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *mget)
             rd->invalid_logged = 1;
         }
 
-        return ngx_http_faas_redis_done(rd);
+        return NGX_DECLINED;
     }
 
     if (e->type == REDIS_REPLY_STRING) {
@@ -1265,6 +1453,25 @@ ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *mget)
 
     rd->unset_logged = 0;
     rd->invalid_logged = 0;
+
+    *generation = g;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *mget)
+{
+    uint64_t                g;
+    const char             *argv[2];
+    ngx_http_faas_table_t  *table;
+    char                    key[FAAS_KEY_MAX];
+    char                    epoch[FAAS_TABLE_EPOCH_MAX + 1];
+
+    if (ngx_http_faas_redis_parse_generation(rd, mget, &g, epoch) != NGX_OK) {
+        return ngx_http_faas_redis_done(rd);
+    }
 
     table = ngx_http_faas_table_current();
 

@@ -258,6 +258,28 @@ ok(!glob($t->dir . '/cache/*.tmp'), 'no temporary file left');
     ok(served('/api/hello'), 'then Redis\'s');
 }
 
+# no faas_redis_cache: each new worker reads its first table before it
+# accepts a connection, so that reloads under load lose no request
+
+{
+    my $conf = $t->read_file('nginx/nginx.conf');
+    $t->write_file('nginx/nginx.conf',
+                   $conf =~ s/^\s*faas_redis_cache .*\n//mr);
+    $t->nginx_reload;
+    ok(served('/api/hello'), 'served without a cache');
+
+    my $before = count_log(qr/first table read before accepting connections/);
+    my $done = load(2, '/api/hello');
+    for (1 .. 10) {
+        $t->nginx_reload;
+    }
+    my $count = $done->();
+    is(failures($count), '', '10 reloads without a cache: no failure');
+    diag('requests: ' . join ', ', map { "$_ x $count->{$_}" } keys %$count);
+    is(count_log(qr/first table read before accepting connections/) - $before,
+       20, 'each new worker read its first table before accepting');
+}
+
 # a wrong password: said once, retried quietly
 
 {
@@ -275,6 +297,9 @@ EOF
     my @l = grep { /AUTH failed/ } split /\n/, $t2->read_file($t2->error_log);
     is(scalar @l, 2, 'AUTH failure said once per connection');
     like($l[0] // '', qr{unix://gw:\*\*\*@/.*WRONGPASS}, 'with Redis\'s word');
+    like($t2->read_file($t2->error_log),
+         qr{before accepting connections: AUTH to unix://gw:\*\*\*@/\S* failed: WRONGPASS},
+         'the first table, read before accepting connections, said so too');
     unlike($t2->read_file($t2->error_log), qr/wrong/,
            'and without the password');
     is($t2->http(GET => '/api/hello')->{status}, 404, 'gateway serves');

@@ -49,6 +49,7 @@ typedef struct {
 typedef struct {
     faas_json_t     j;
     faas_arena_t   *pool;
+    faas_arena_t    tree;        /* the parsed document: freed whole */
 } faas_jctx_t;
 
 
@@ -201,7 +202,7 @@ faas_table_parse_router(const char *source, const char *json, size_t len,
 
     impl = calloc(1, sizeof(faas_table_impl_t));
     if (impl == NULL) {
-        cJSON_Delete(root);
+        faas_arena_free(&ctx.tree);
         return faas_nomem(&ctx);
     }
 
@@ -209,7 +210,7 @@ faas_table_parse_router(const char *source, const char *json, size_t len,
 
     rc = faas_read_table(&ctx, root, &impl->table);
 
-    cJSON_Delete(root);
+    faas_arena_free(&ctx.tree);
 
     /* routes of different functions meet only in a router of them all */
 
@@ -586,7 +587,7 @@ faas_version_parse(const char *source, const char *json, size_t len,
 
     impl = calloc(1, sizeof(faas_version_impl_t));
     if (impl == NULL) {
-        cJSON_Delete(root);
+        faas_arena_free(&ctx.tree);
         return faas_nomem(&ctx);
     }
 
@@ -652,7 +653,7 @@ faas_version_parse(const char *source, const char *json, size_t len,
 
 done:
 
-    cJSON_Delete(root);
+    faas_arena_free(&ctx.tree);
 
     if (rc != FAAS_OK) {
         *routes = NULL;
@@ -718,9 +719,10 @@ faas_redis_prefix_valid(const char *prefix, size_t len)
 static int
 faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
 {
-    size_t       off, i;
-    const char  *end;
-    char         near[FAAS_QUOTE_SIZE];
+    size_t         off, i;
+    const char    *end;
+    faas_arena_t  *prev;
+    char           near[FAAS_QUOTE_SIZE];
 
     *root = NULL;
 
@@ -749,7 +751,17 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
 
     end = NULL;
 
+    /*
+     * The tree is made in an arena of its own and freed whole: a table of
+     * 100k routes is millions of small nodes, and malloc() and free() of
+     * each were a quarter of the time a gateway takes to install it.
+     */
+
+    prev = faas_json_arena(&ctx->tree);
+
     *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+
+    (void) faas_json_arena(prev);
 
     if (*root != NULL) {
 
@@ -759,7 +771,7 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
             if (json[off] != ' ' && json[off] != '\t' && json[off] != '\n'
                 && json[off] != '\r')
             {
-                cJSON_Delete(*root);
+                faas_arena_free(&ctx->tree);
                 *root = NULL;
 
                 faas_quote(json + off, len - off, near, sizeof(near));
@@ -772,6 +784,9 @@ faas_json_read(faas_jctx_t *ctx, const char *json, size_t len, cJSON **root)
 
         return FAAS_OK;
     }
+
+    /* what cJSON made of the start of it */
+    faas_arena_free(&ctx->tree);
 
     if (end == NULL || end < json || end > json + len) {
         return faas_json_fail(&ctx->j, "invalid JSON");

@@ -155,7 +155,8 @@ static void ngx_http_faas_redis_close(ngx_http_faas_redis_conn_t *rc);
 static void ngx_http_faas_redis_load_cache(ngx_http_faas_redis_t *rd);
 static void ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd);
 static redisReply *ngx_http_faas_redis_sync(ngx_http_faas_redis_t *rd,
-    redisContext *ctx, const char *what, int argc, const char **argv);
+    redisContext *ctx, ngx_msec_t deadline, const char *what, int argc,
+    const char **argv);
 static void ngx_http_faas_redis_save_cache(ngx_http_faas_redis_t *rd,
     const char *json, size_t len);
 
@@ -420,7 +421,7 @@ ngx_http_faas_redis_init_process(ngx_cycle_t *cycle)
  * its first fetch: a few milliseconds in which the Redis routes would
  * answer 404.  Without a cached table the first one is read here,
  * blocking, before the worker accepts a connection, so that requests
- * wait in the listen queue instead.  Each step is bounded by
+ * wait in the listen queue instead.  All of it is bounded by
  * faas_redis_timeout; on any failure the worker goes on without a table
  * and its connections catch up as usual.
  */
@@ -433,7 +434,7 @@ ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd)
     u_char                      addr[NGX_SOCKADDR_STRLEN + 1];
     size_t                      len;
     uint64_t                    g;
-    ngx_msec_t                  start;
+    ngx_msec_t                  start, deadline;
     const char                 *argv[3];
     redisReply                 *r;
     redisContext               *ctx;
@@ -444,6 +445,7 @@ ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd)
     fmcf = rd->fmcf;
     u = fmcf->redis;
     start = ngx_http_faas_redis_msec();
+    deadline = start + fmcf->redis_timeout;
 
     tv.tv_sec = fmcf->redis_timeout / 1000;
     tv.tv_usec = (fmcf->redis_timeout % 1000) * 1000;
@@ -468,16 +470,13 @@ ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd)
         goto done;
     }
 
-    if (redisSetTimeout(ctx, tv) != REDIS_OK) {
-        goto done;
-    }
-
     if (u->password) {
         argv[0] = "AUTH";
         argv[1] = u->user ? u->user : u->password;
         argv[2] = u->password;
 
-        r = ngx_http_faas_redis_sync(rd, ctx, "AUTH", u->user ? 3 : 2, argv);
+        r = ngx_http_faas_redis_sync(rd, ctx, deadline, "AUTH",
+                                     u->user ? 3 : 2, argv);
         if (r == NULL) {
             goto done;
         }
@@ -491,7 +490,7 @@ ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd)
         argv[0] = "SELECT";
         argv[1] = db;
 
-        r = ngx_http_faas_redis_sync(rd, ctx, "SELECT", 2, argv);
+        r = ngx_http_faas_redis_sync(rd, ctx, deadline, "SELECT", 2, argv);
         if (r == NULL) {
             goto done;
         }
@@ -503,7 +502,7 @@ ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd)
     argv[1] = rd->generation_key;
     argv[2] = rd->epoch_key;
 
-    r = ngx_http_faas_redis_sync(rd, ctx, "MGET", 3, argv);
+    r = ngx_http_faas_redis_sync(rd, ctx, deadline, "MGET", 3, argv);
     if (r == NULL) {
         goto done;
     }
@@ -522,7 +521,7 @@ ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd)
     argv[0] = "GET";
     argv[1] = key;
 
-    r = ngx_http_faas_redis_sync(rd, ctx, "GET", 2, argv);
+    r = ngx_http_faas_redis_sync(rd, ctx, deadline, "GET", 2, argv);
     if (r == NULL) {
         goto done;
     }
@@ -561,11 +560,32 @@ done:
 
 static redisReply *
 ngx_http_faas_redis_sync(ngx_http_faas_redis_t *rd, redisContext *ctx,
-    const char *what, int argc, const char **argv)
+    ngx_msec_t deadline, const char *what, int argc, const char **argv)
 {
-    char        *why;
-    size_t       len;
-    redisReply  *r;
+    char            *why;
+    size_t           len;
+    ngx_msec_t       now;
+    redisReply      *r;
+    struct timeval   tv;
+
+    /* what is left of faas_redis_timeout, for this step */
+
+    now = ngx_http_faas_redis_msec();
+
+    if (now >= deadline) {
+        ngx_log_error(NGX_LOG_WARN, rd->cycle->log, 0,
+                      "faas redis: no table before accepting connections: "
+                      "%s to %V: faas_redis_timeout is over", what,
+                      &rd->fmcf->redis_name);
+        return NULL;
+    }
+
+    tv.tv_sec = (deadline - now) / 1000;
+    tv.tv_usec = ((deadline - now) % 1000) * 1000;
+
+    if (redisSetTimeout(ctx, tv) != REDIS_OK) {
+        return NULL;
+    }
 
     r = redisCommandArgv(ctx, argc, argv, NULL);
 

@@ -13,6 +13,8 @@ use Test::More;
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
+use IO::Socket::UNIX;
+use Socket qw(SOCK_STREAM);
 use FaasTest;
 
 my $ROOT = ($> == 0);
@@ -305,6 +307,42 @@ EOF
     is($t2->http(GET => '/api/hello')->{status}, 404, 'gateway serves');
     $t2->stop;
     $t2->check_logs;
+}
+
+# a Redis that accepts and never answers: a new worker waits for its
+# first table no longer than faas_redis_timeout, then serves
+
+{
+    my $t3 = FaasTest->new;
+    my $silent = $t3->dir . '/silent.sock';
+    my $srv = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $silent,
+                                    Listen => 64)
+        or die "$silent: $!";
+    chmod 0777, $silent;
+    $t3->nginx_conf(<<"EOF");
+    faas_redis unix://$silent;
+    faas_redis_timeout 300ms;
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location / { faas_pass; }
+    }
+EOF
+    # the listen queue takes connections before the worker accepts them:
+    # the first answer is what waits for the first read
+    my $t0 = time;
+    $t3->start_nginx;
+    is($t3->http(GET => '/api/hello', timeout => 5)->{status}, 404,
+       'a silent Redis: the worker serves');
+    my $took = time - $t0;
+    cmp_ok($took, '<', 1.5,
+           sprintf('first answer %.0f ms after the start', $took * 1000));
+    ok($t3->wait_for(sub {
+        $t3->read_file($t3->error_log)
+            =~ /no table before accepting connections: MGET to unix:\S+ failed/
+    }, 3), 'the first read gave up, and said so');
+    $t3->stop;
+    $t3->check_logs;
+    close $srv;
 }
 
 $t->done;

@@ -103,6 +103,7 @@ struct ngx_http_faas_redis_s {
     unsigned                     again:1;     /* check again after it */
     unsigned                     unset_logged:1;
     unsigned                     invalid_logged:1;
+    unsigned                     epoch_logged:1;
     unsigned                     cache_failed:1;
 
     char                         generation_key[FAAS_KEY_MAX];
@@ -1456,11 +1457,11 @@ ngx_http_faas_redis_parse_generation(ngx_http_faas_redis_t *rd,
                       && (e->type != REDIS_REPLY_STRING
                           || !faas_table_epoch_valid(e->str, e->len))))
     {
-        if (!rd->invalid_logged) {
+        if (!rd->epoch_logged) {
             ngx_log_error(NGX_LOG_ERR, rd->cycle->log, 0,
                           "faas redis: \"%s\" is not an epoch: the table "
                           "in force stays", rd->epoch_key);
-            rd->invalid_logged = 1;
+            rd->epoch_logged = 1;
         }
 
         return NGX_DECLINED;
@@ -1473,6 +1474,7 @@ ngx_http_faas_redis_parse_generation(ngx_http_faas_redis_t *rd,
 
     rd->unset_logged = 0;
     rd->invalid_logged = 0;
+    rd->epoch_logged = 0;
 
     *generation = g;
 

@@ -292,6 +292,17 @@ for my $g (sort keys %poison) {
 my @rejected = $t->read_file($t->error_log) =~ /\[error\].*(faas:table:4)/g;
 is(scalar @rejected, 1, 'a rejected table is said once');
 
+# a P:epoch that is not one: said once, the table in force stays
+$t->redis_cli('SET', 'faas:epoch', 'not-an/epoch');
+$t->redis_cli('PUBLISH', 'faas:events', 8);
+ok($t->wait_for(sub { $t->read_file($t->error_log)
+                          =~ /"faas:epoch" is not an epoch/ }, 3),
+   'a bad epoch: said');
+is($t->http(GET => '/api/quiet')->{status}, 200,
+   'a bad epoch: the table in force serves');
+$t->redis_cli('DEL', 'faas:epoch');
+$t->allow_log(qr/"faas:epoch" is not an epoch/);
+
 # precedence: the manifest first, conflicts reported, 405 merged
 
 $since = deploy(9, table(9,

@@ -527,27 +527,21 @@ ngx_http_faas_redis_first_table(ngx_http_faas_redis_t *rd)
         goto done;
     }
 
-    if (r->type == REDIS_REPLY_STRING) {
-        rd->fetching = g;
-        ngx_memcpy(rd->fetching_epoch, epoch, sizeof(epoch));
+    /* the reply goes where the asynchronous one goes */
 
-        ngx_http_faas_redis_apply(rd, g, key, r->str, r->len);
+    rd->fetching = g;
+    ngx_memcpy(rd->fetching_epoch, epoch, sizeof(epoch));
 
+    (void) ngx_http_faas_redis_table(rd, r);
+
+    freeReplyObject(r);
+
+    if (ngx_http_faas_table_current()) {
         ngx_log_error(NGX_LOG_INFO, rd->cycle->log, 0,
                       "faas redis: first table read before accepting "
                       "connections in %M ms", ngx_http_faas_redis_msec()
                                               - start);
-
-    } else {
-        ngx_log_error(NGX_LOG_WARN, rd->cycle->log, 0,
-                      "faas redis: no table before accepting connections: "
-                      "\"%s\" names generation %uL but \"%s\" %s",
-                      rd->generation_key, g, key,
-                      r->type == REDIS_REPLY_NIL ? "does not exist"
-                                                 : "is not a string");
     }
-
-    freeReplyObject(r);
 
 done:
 

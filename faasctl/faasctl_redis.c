@@ -392,7 +392,7 @@ int
 faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
     uint64_t *generation)
 {
-    int               rc;
+    int               rc, new_epoch;
     char             *json;
     char              gkey[FAAS_KEY_MAX], tkey[FAAS_KEY_MAX];
     char              okey[FAAS_KEY_MAX], ekey[FAAS_KEY_MAX];
@@ -449,9 +449,9 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
 
         /* an empty Redis, or a table from before epochs: a new epoch */
 
-        if (next.table.epoch[0] == '\0'
-            && faasctl_epoch_new(next.table.epoch) != FAAS_OK)
-        {
+        new_epoch = (next.table.epoch[0] == '\0');
+
+        if (new_epoch && faasctl_epoch_new(next.table.epoch) != FAAS_OK) {
             faasctl_view_free(&next);
             faas_table_free(cur);
             faasctl_unwatch(ctl);
@@ -495,9 +495,8 @@ faasctl_switch(faasctl_t *ctl, faasctl_build_pt build, void *data,
 
         /* the history is changed in the same transaction as the table */
 
-        rc = faasctl_exec(ctl, &next, json, len, g,
-                          cur == NULL || cur->epoch[0] == '\0',
-                          gkey, tkey, okey, ekey, pkey, &r);
+        rc = faasctl_exec(ctl, &next, json, len, g, new_epoch, gkey, tkey,
+                          okey, ekey, pkey, &r);
 
         free(json);
         faasctl_view_free(&next);

@@ -418,6 +418,7 @@ ngx_http_faas_agg_headers(ngx_http_request_t *r, ngx_http_request_t *sr,
         }
 
         *nh = h[i];
+        ngx_http_faas_header_unlink(nh);
 
         if (h[i].lowcase_key[0] == 'a'
             && ngx_strcmp(h[i].lowcase_key, "authorization") == 0)
@@ -487,6 +488,8 @@ ngx_http_faas_agg_push_header(ngx_http_request_t *sr, u_char *name,
     if (h == NULL) {
         return NULL;
     }
+
+    ngx_http_faas_header_unlink(h);
 
     h->key.data = name;
     h->key.len = len;
@@ -833,6 +836,8 @@ ngx_http_faas_agg_respond(ngx_http_faas_agg_ctx_t *actx)
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+
+    ngx_http_faas_header_unlink(h);
 
     h->hash = 1;
     ngx_str_set(&h->key, "X-Faas-Completed");

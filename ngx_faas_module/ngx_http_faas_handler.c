@@ -335,6 +335,8 @@ ngx_http_faas_trace_id(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
         return NGX_ERROR;
     }
 
+    ngx_http_faas_header_unlink(h);
+
     h->hash = 1;
     ngx_str_set(&h->key, "X-Request-Id");
     h->value = ctx->trace_id;
@@ -387,6 +389,8 @@ ngx_http_faas_version_header(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
     if (h == NULL) {
         return NGX_ERROR;
     }
+
+    ngx_http_faas_header_unlink(h);
 
     h->hash = 1;
     ngx_str_set(&h->key, "X-Faas-Version");
@@ -485,6 +489,8 @@ ngx_http_faas_not_allowed(ngx_http_request_t *r, unsigned allowed)
     if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_faas_header_unlink(h);
 
     h->hash = 1;
     ngx_str_set(&h->key, "Allow");

@@ -25,6 +25,17 @@
 #define NGX_HTTP_FAAS_TRACE_ID_MAX  64
 
 /*
+ * nginx 1.23 links the headers of one name through h->next: a header
+ * fresh from ngx_list_push(), or copied from another list, must end
+ * its chain.
+ */
+#if (nginx_version >= 1023000)
+#define ngx_http_faas_header_unlink(h)  (h)->next = NULL
+#else
+#define ngx_http_faas_header_unlink(h)
+#endif
+
+/*
  * The contexts of the blocks inside "faas_aggregate": bits that no
  * nginx context uses, so that their directives are allowed there only.
  */

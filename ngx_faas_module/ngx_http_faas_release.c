@@ -20,6 +20,8 @@ static const char *ngx_http_faas_release_get(void *data, unsigned source,
     const char *name, size_t name_len, size_t *len);
 static const char *ngx_http_faas_release_cookie(ngx_http_request_t *r,
     const char *name, size_t name_len, size_t *len);
+static const char *ngx_http_faas_release_cookie_in(ngx_str_t *header,
+    const char *name, size_t name_len, size_t *len);
 
 
 /*
@@ -150,75 +152,112 @@ ngx_http_faas_request_value(ngx_http_request_t *r, unsigned source,
  * docs/redis.md), which ngx_http_parse_multi_header_lines() and
  * $cookie_NAME are not, hence a parser of our own; like nginx's, it
  * takes what is between '=' and ';' without the blanks around it.
+ * nginx 1.23 links the Cookie headers through h->next where 1.22 kept
+ * them in an array.
  */
 
 static const char *
 ngx_http_faas_release_cookie(ngx_http_request_t *r, const char *name,
     size_t name_len, size_t *len)
 {
-    u_char            *p, *end, *start, *last;
+    const char        *value;
+    ngx_table_elt_t   *h;
+#if (nginx_version < 1023000)
     ngx_uint_t         i;
-    ngx_table_elt_t  **h;
+    ngx_table_elt_t  **hp;
+#endif
 
-    h = r->headers_in.cookies.elts;
+#if (nginx_version >= 1023000)
+
+    for (h = r->headers_in.cookie; h; h = h->next) {
+        value = ngx_http_faas_release_cookie_in(&h->value, name, name_len,
+                                                len);
+        if (value != NULL) {
+            return value;
+        }
+    }
+
+#else
+
+    hp = r->headers_in.cookies.elts;
 
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
-        p = h[i]->value.data;
-        end = p + h[i]->value.len;
+        h = hp[i];
 
-        while (p < end) {
+        value = ngx_http_faas_release_cookie_in(&h->value, name, name_len,
+                                                len);
+        if (value != NULL) {
+            return value;
+        }
+    }
 
-            while (p < end && (*p == ' ' || *p == '\t' || *p == ';')) {
-                p++;
-            }
+#endif
 
-            start = p;
+    return NULL;
+}
 
-            while (p < end && *p != '=' && *p != ';') {
-                p++;
-            }
 
-            last = p;
+static const char *
+ngx_http_faas_release_cookie_in(ngx_str_t *header, const char *name,
+    size_t name_len, size_t *len)
+{
+    u_char  *p, *end, *start, *last;
 
-            while (last > start && (last[-1] == ' ' || last[-1] == '\t')) {
-                last--;
-            }
+    p = header->data;
+    end = p + header->len;
 
-            if (p == end || *p == ';') {
-                continue;
-            }
+    while (p < end) {
 
-            /* *p == '=' */
-
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ';')) {
             p++;
+        }
 
-            if ((size_t) (last - start) != name_len
-                || ngx_strncmp(start, name, name_len) != 0)
-            {
-                while (p < end && *p != ';') {
-                    p++;
-                }
+        start = p;
 
-                continue;
-            }
+        while (p < end && *p != '=' && *p != ';') {
+            p++;
+        }
 
-            while (p < end && (*p == ' ' || *p == '\t')) {
-                p++;
-            }
+        last = p;
 
-            start = p;
+        while (last > start && (last[-1] == ' ' || last[-1] == '\t')) {
+            last--;
+        }
 
+        if (p == end || *p == ';') {
+            continue;
+        }
+
+        /* *p == '=' */
+
+        p++;
+
+        if ((size_t) (last - start) != name_len
+            || ngx_strncmp(start, name, name_len) != 0)
+        {
             while (p < end && *p != ';') {
                 p++;
             }
 
-            while (p > start && (p[-1] == ' ' || p[-1] == '\t')) {
-                p--;
-            }
-
-            *len = p - start;
-            return (const char *) start;
+            continue;
         }
+
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        start = p;
+
+        while (p < end && *p != ';') {
+            p++;
+        }
+
+        while (p > start && (p[-1] == ' ' || p[-1] == '\t')) {
+            p--;
+        }
+
+        *len = p - start;
+        return (const char *) start;
     }
 
     return NULL;

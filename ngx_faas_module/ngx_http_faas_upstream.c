@@ -468,6 +468,8 @@ ngx_http_faas_add_header(ngx_http_request_t *r, faas_field_t *name,
         return NGX_ERROR;
     }
 
+    ngx_http_faas_header_unlink(h);
+
     /* the head lives in u->buffer, which the body reuses: copy it out */
 
     key = ngx_pnalloc(r->pool, name->len + 1 + value->len + 1 + name->len);

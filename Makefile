@@ -5,6 +5,15 @@ BUILD    ?= build
 NGINX_SRC ?= /usr/share/nginx/src
 NGINX_BIN ?= /usr/sbin/nginx
 
+# nginx releases, as tarballs of their tags, that the module is built
+# against besides Debian's: each --with-compat, and the newest in full,
+# for a second run of the integration tests
+NGINX_VENDOR   ?= ../shared/vendor/nginx
+NGINX_RELEASES  = $(shell ls $(NGINX_VENDOR)/nginx-*.tar.gz 2>/dev/null \
+                    | sed 's|.*/nginx-||; s|\.tar\.gz$$||' | sort -V)
+NGINX_NEWEST    = $(lastword $(NGINX_RELEASES))
+NGINX_OLDER     = $(filter-out $(NGINX_NEWEST),$(NGINX_RELEASES))
+
 WARN     = -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu99 -Iengine -fPIC
@@ -34,6 +43,7 @@ FUZZ_SECONDS ?= 10
 
 .PHONY: all setup build module engine faasd faasctl runtime unit fuzz \
         test test-unit test-runtime test-integration run bench \
+        compat test-newest \
         bench-aggregate clean
 
 all: build
@@ -108,7 +118,37 @@ test-integration: build
 	NGX_FAAS_BUILD=$(abspath $(BUILD)) NGINX_BIN=$(NGINX_BIN) \
 	    prove -j2 -It/lib t/
 
-test: setup build test-unit test-runtime fuzz test-integration
+# the module against every release in $(NGINX_VENDOR): older ones are
+# compiled (the module alone), the newest is built in full and runs the
+# integration tests too; build/nginx-VERSION keeps each tree, so a second
+# run rebuilds only what changed
+compat:
+	@if [ -z "$(NGINX_RELEASES)" ]; then \
+	    echo "compat: no nginx-*.tar.gz in $(NGINX_VENDOR), skipped"; \
+	fi
+	@set -e; for v in $(NGINX_OLDER); do \
+	    echo "# module against nginx $$v (--with-compat)"; \
+	    scripts/build-module $(NGINX_VENDOR)/nginx-$$v.tar.gz \
+	        $(BUILD)/nginx-$$v; \
+	done
+	@set -e; for v in $(NGINX_NEWEST); do \
+	    echo "# nginx $$v and the module (full build)"; \
+	    scripts/build-module --full $(NGINX_VENDOR)/nginx-$$v.tar.gz \
+	        $(BUILD)/nginx-$$v; \
+	    ln -sfn ../bin $(BUILD)/nginx-$$v/bin; \
+	    $(BUILD)/nginx-$$v/sbin/nginx -V 2>&1 | head -n 1; \
+	done
+
+# the integration tests again, on the newest nginx built above
+test-newest: build compat
+	@if [ -n "$(NGINX_NEWEST)" ]; then \
+	    echo "# integration tests on nginx $(NGINX_NEWEST)"; \
+	    NGX_FAAS_BUILD=$(abspath $(BUILD)/nginx-$(NGINX_NEWEST)) \
+	    NGINX_BIN=$(abspath $(BUILD)/nginx-$(NGINX_NEWEST)/sbin/nginx) \
+	        prove -j2 -It/lib t/; \
+	fi
+
+test: setup build test-unit test-runtime fuzz test-integration test-newest
 
 run: setup build
 	@scripts/run-demo

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,8 +35,6 @@ typedef struct {
 
 static int faasctl_options(faasctl_t *ctl, int argc, char **argv,
     int *nargs, char **args);
-static int faasctl_option_value(int argc, char **argv, int *i,
-    const char *name, const char **value);
 static int faasctl_options_check(int nargs, char **args,
     const char *deploy, const char *wait, const char *release);
 static int faasctl_prefix_valid(const char *prefix);
@@ -230,145 +229,154 @@ done:
  * "--" ends the options.  Returns -1 to go on, else an exit status.
  */
 
+enum {
+    FAASCTL_OPT_JSON = 256,
+    FAASCTL_OPT_NO_WAIT,
+    FAASCTL_OPT_STAGE,
+    FAASCTL_OPT_REDIS,
+    FAASCTL_OPT_PREFIX,
+    FAASCTL_OPT_STORE,
+    FAASCTL_OPT_WAIT,
+    FAASCTL_OPT_WEIGHTS,
+    FAASCTL_OPT_STICKY,
+    FAASCTL_OPT_RULE
+};
+
+
+static const struct option  faasctl_long_options[] = {
+    { "help",     no_argument,       NULL, 'h' },
+    { "json",     no_argument,       NULL, FAASCTL_OPT_JSON },
+    { "no-wait",  no_argument,       NULL, FAASCTL_OPT_NO_WAIT },
+    { "stage",    no_argument,       NULL, FAASCTL_OPT_STAGE },
+    { "redis",    required_argument, NULL, FAASCTL_OPT_REDIS },
+    { "prefix",   required_argument, NULL, FAASCTL_OPT_PREFIX },
+    { "store",    required_argument, NULL, FAASCTL_OPT_STORE },
+    { "wait",     required_argument, NULL, FAASCTL_OPT_WAIT },
+    { "weights",  required_argument, NULL, FAASCTL_OPT_WEIGHTS },
+    { "sticky",   required_argument, NULL, FAASCTL_OPT_STICKY },
+    { "rule",     required_argument, NULL, FAASCTL_OPT_RULE },
+    { NULL, 0, NULL, 0 }
+};
+
+
 static int
 faasctl_options(faasctl_t *ctl, int argc, char **argv, int *nargs,
     char **args)
 {
-    int           i, n, done;
+    int           c, n;
     char         *end;
     double        w;
-    const char   *a, *v, *deploy, *wait, *release;
+    const char   *deploy, *wait, *release;
 
-    n = 0;
-    done = 0;
     deploy = NULL;
     wait = NULL;
     release = NULL;
 
-    for (i = 1; i < argc; i++) {
-        a = argv[i];
+    /* our own messages: ':' reports a missing value apart */
+    opterr = 0;
+    optind = 1;
 
-        if (done || a[0] != '-' || a[1] == '\0') {
-            args[n++] = argv[i];
-            continue;
-        }
+    for ( ;; ) {
+        c = getopt_long(argc, argv, ":h", faasctl_long_options, NULL);
 
-        if (strcmp(a, "--") == 0) {
-            done = 1;
-            continue;
-        }
+        switch (c) {
 
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        case -1:
+            goto done;
+
+        case 'h':
             faasctl_usage(stdout);
             return 0;
-        }
 
-        if (strcmp(a, "--json") == 0) {
+        case FAASCTL_OPT_JSON:
             ctl->json = 1;
-            continue;
-        }
+            break;
 
-        if (strcmp(a, "--no-wait") == 0) {
+        case FAASCTL_OPT_NO_WAIT:
             ctl->wait = -1;
             wait = wait ? wait : "--no-wait";
-            continue;
-        }
+            break;
 
-        if (strcmp(a, "--stage") == 0) {
+        case FAASCTL_OPT_STAGE:
             ctl->stage = 1;
             deploy = deploy ? deploy : "--stage";
-            continue;
-        }
+            break;
 
-        switch (faasctl_option_value(argc, argv, &i, "--redis", &v)) {
-        case 1:
-            ctl->url = v;
-            continue;
-        case -1:
-            return 2;
-        }
+        case FAASCTL_OPT_REDIS:
+            ctl->url = optarg;
+            break;
 
-        switch (faasctl_option_value(argc, argv, &i, "--prefix", &v)) {
-        case 1:
-            ctl->prefix = v;
-            continue;
-        case -1:
-            return 2;
-        }
+        case FAASCTL_OPT_PREFIX:
+            ctl->prefix = optarg;
+            break;
 
-        switch (faasctl_option_value(argc, argv, &i, "--store", &v)) {
-        case 1:
-            if (v[0] == '\0') {
+        case FAASCTL_OPT_STORE:
+            if (optarg[0] == '\0') {
                 faasctl_usage_error("--store: empty directory name");
                 return 2;
             }
 
-            ctl->store = v;
+            ctl->store = optarg;
             deploy = deploy ? deploy : "--store";
-            continue;
-        case -1:
-            return 2;
-        }
+            break;
 
-        switch (faasctl_option_value(argc, argv, &i, "--wait", &v)) {
-        case 1:
+        case FAASCTL_OPT_WAIT:
             errno = 0;
-            w = strtod(v, &end);
+            w = strtod(optarg, &end);
 
-            if (v[0] == '\0' || *end != '\0' || errno != 0 || isnan(w)
+            if (optarg[0] == '\0' || *end != '\0' || errno != 0 || isnan(w)
                 || w < 0 || w > 86400)
             {
                 faasctl_usage_error("--wait: invalid number of seconds "
-                                    "\"%s\" (0 to 86400)", v);
+                                    "\"%s\" (0 to 86400)", optarg);
                 return 2;
             }
 
             ctl->wait = w;
             wait = wait ? wait : "--wait";
-            continue;
-        case -1:
-            return 2;
-        }
+            break;
 
-        switch (faasctl_option_value(argc, argv, &i, "--weights", &v)) {
-        case 1:
+        case FAASCTL_OPT_WEIGHTS:
             if (ctl->weights) {
                 faasctl_usage_error("--weights given twice");
                 return 2;
             }
 
-            ctl->weights = v;
+            ctl->weights = optarg;
             release = release ? release : "--weights";
-            continue;
-        case -1:
-            return 2;
-        }
+            break;
 
-        switch (faasctl_option_value(argc, argv, &i, "--sticky", &v)) {
-        case 1:
+        case FAASCTL_OPT_STICKY:
             if (ctl->sticky) {
                 faasctl_usage_error("--sticky given twice");
                 return 2;
             }
 
-            ctl->sticky = v;
+            ctl->sticky = optarg;
             release = release ? release : "--sticky";
-            continue;
-        case -1:
-            return 2;
-        }
+            break;
 
-        switch (faasctl_option_value(argc, argv, &i, "--rule", &v)) {
-        case 1:
-            ctl->rules[ctl->nrules++] = v;
+        case FAASCTL_OPT_RULE:
+            ctl->rules[ctl->nrules++] = optarg;
             release = release ? release : "--rule";
-            continue;
-        case -1:
+            break;
+
+        case ':':
+            faasctl_usage_error("option %s needs a value", argv[optind - 1]);
+            return 2;
+
+        default:
+            faasctl_usage_error("unknown option \"%s\"", argv[optind - 1]);
             return 2;
         }
+    }
 
-        faasctl_usage_error("unknown option \"%s\"", a);
-        return 2;
+done:
+
+    /* getopt_long() has moved the arguments that are not options last */
+
+    for (n = 0; optind + n < argc; n++) {
+        args[n] = argv[optind + n];
     }
 
     *nargs = n;
@@ -411,42 +419,6 @@ faasctl_options_check(int nargs, char **args, const char *deploy,
     }
 
     return -1;
-}
-
-
-/* "--name value" or "--name=value": 1 when matched, 0 if not, -1 error */
-
-static int
-faasctl_option_value(int argc, char **argv, int *i, const char *name,
-    const char **value)
-{
-    size_t       len;
-    const char  *a;
-
-    a = argv[*i];
-    len = strlen(name);
-
-    if (strncmp(a, name, len) != 0) {
-        return 0;
-    }
-
-    if (a[len] == '=') {
-        *value = a + len + 1;
-        return 1;
-    }
-
-    if (a[len] != '\0') {
-        return 0;
-    }
-
-    if (*i + 1 >= argc) {
-        faasctl_usage_error("option %s needs a value", name);
-        return -1;
-    }
-
-    *value = argv[++*i];
-
-    return 1;
 }
 
 

@@ -71,6 +71,16 @@ const EMPTY_STATUS = new Set([204, 205, 304]);
 
 const UNSET = Symbol('unset');
 
+/* the scheduler's state of a request, out of a handler's reach */
+const kDone = Symbol('done');
+const kQueued = Symbol('queued');
+const kRunning = Symbol('running');
+const kArrived = Symbol('arrived');
+const kExpiresAt = Symbol('expiresAt');
+const kQnext = Symbol('qnext');
+const kPrev = Symbol('prev');
+const kNext = Symbol('next');
+
 
 function mediaType(ct) {
   const semi = ct.indexOf(';');
@@ -159,15 +169,18 @@ class Context {
     this._bodySet = false;
     this._resHeaders = null;
 
-    /* scheduling (worker.js) */
-    this.done = false;
-    this.queued = false;
-    this.running = false;
-    this.arrived = 0;
-    this.expiresAt = 0;
-    this.qnext = null;
-    this.prev = null;
-    this.next = null;
+    /*
+     * scheduling (worker.js), under symbols: a handler's own ctx.next or
+     * ctx.done cannot reach the run queue
+     */
+    this[kDone] = false;
+    this[kQueued] = false;
+    this[kRunning] = false;
+    this[kArrived] = 0;
+    this[kExpiresAt] = 0;
+    this[kQnext] = null;
+    this[kPrev] = null;
+    this[kNext] = null;
   }
 
   /* request */
@@ -686,6 +699,9 @@ function parseBody(ctx) {
 
 module.exports = {
   Context,
+  sched: {
+    kDone, kQueued, kRunning, kArrived, kExpiresAt, kQnext, kPrev, kNext,
+  },
   httpError,
   mediaType,
   isJsonType,

@@ -19,8 +19,12 @@ const proto = require('./proto');
 const loader = require('./loader');
 const log = require('./log');
 const {
-  Context, mediaType, isJsonType, isTextType, JSON_TYPE,
+  Context, mediaType, isJsonType, isTextType, JSON_TYPE, sched,
 } = require('./context');
+
+const {
+  kDone, kQueued, kRunning, kArrived, kExpiresAt, kQnext, kPrev, kNext,
+} = sched;
 
 const EXIT_INIT = 121;
 
@@ -97,8 +101,8 @@ class Worker {
     this.draining = false;
 
     this.active = 0;
-    this.runHead = null;      /* doubly linked through ctx.prev/next */
-    this.qHead = null;        /* singly linked through ctx.qnext */
+    this.runHead = null;      /* doubly linked through ctx[kPrev]/[kNext] */
+    this.qHead = null;        /* singly linked through ctx[kQnext] */
     this.qTail = null;
     this.qLen = 0;            /* live entries: aborted ones stay linked */
     this.pumping = false;
@@ -236,7 +240,7 @@ class Worker {
 
   /* a request read whole from a connection */
   accept(ctx, t) {
-    ctx.arrived = t;
+    ctx[kArrived] = t;
 
     if (!this.eventStyle && ctx.rawBody.length !== 0) {
       const err = ctx.prepareBody();
@@ -259,18 +263,18 @@ class Worker {
       return;
     }
 
-    ctx.qnext = null;
+    ctx[kQnext] = null;
 
     if (this.qTail === null) {
       this.qHead = ctx;
 
     } else {
-      this.qTail.qnext = ctx;
+      this.qTail[kQnext] = ctx;
     }
 
     this.qTail = ctx;
     this.qLen++;
-    ctx.queued = true;
+    ctx[kQueued] = true;
 
     this.startSweep();
   }
@@ -278,19 +282,19 @@ class Worker {
   run(ctx, t) {
     let exp = t + this.timeoutMs;
 
-    if (ctx.deadline > 0 && ctx.arrived + ctx.deadline < exp) {
-      exp = ctx.arrived + ctx.deadline;
+    if (ctx.deadline > 0 && ctx[kArrived] + ctx.deadline < exp) {
+      exp = ctx[kArrived] + ctx.deadline;
     }
 
-    ctx.expiresAt = exp;
-    ctx.running = true;
+    ctx[kExpiresAt] = exp;
+    ctx[kRunning] = true;
     this.active++;
 
-    ctx.prev = null;
-    ctx.next = this.runHead;
+    ctx[kPrev] = null;
+    ctx[kNext] = this.runHead;
 
     if (this.runHead !== null) {
-      this.runHead.prev = ctx;
+      this.runHead[kPrev] = ctx;
     }
 
     this.runHead = ctx;
@@ -311,19 +315,19 @@ class Worker {
     while (this.active < this.concurrency && this.qHead !== null) {
       const ctx = this.qHead;
 
-      this.qHead = ctx.qnext;
+      this.qHead = ctx[kQnext];
 
       if (this.qHead === null) {
         this.qTail = null;
       }
 
-      ctx.qnext = null;
+      ctx[kQnext] = null;
 
-      if (ctx.done) {
+      if (ctx[kDone]) {
         continue;
       }
 
-      ctx.queued = false;
+      ctx[kQueued] = false;
       this.qLen--;
       this.run(ctx, performance.now());
     }
@@ -333,7 +337,7 @@ class Worker {
 
   /* the handler's outcome */
   completed(ctx, result) {
-    if (ctx.done) {
+    if (ctx[kDone]) {
       return;
     }
 
@@ -371,11 +375,11 @@ class Worker {
 
     if (status >= 500) {
       log.error('request %s failed%s: %s', ctx.traceId,
-                ctx.done ? ' after it was answered' : '',
+                ctx[kDone] ? ' after it was answered' : '',
                 describe(err));
     }
 
-    if (ctx.done) {
+    if (ctx[kDone]) {
       return;
     }
 
@@ -390,7 +394,7 @@ class Worker {
     let len = 0;
 
     stream.on('data', (c) => {
-      if (ctx.done) {
+      if (ctx[kDone]) {
         return;
       }
 
@@ -407,7 +411,7 @@ class Worker {
     stream.on('error', (e) => this.failed(ctx, e));
 
     stream.on('end', () => {
-      if (ctx.done) {
+      if (ctx[kDone]) {
         return;
       }
 
@@ -443,7 +447,7 @@ class Worker {
   respond(ctx, status, headers, body) {
     const conn = ctx.conn;
 
-    if (ctx.done) {
+    if (ctx[kDone]) {
       return;
     }
 
@@ -459,27 +463,27 @@ class Worker {
   finish(ctx) {
     const conn = ctx.conn;
 
-    ctx.done = true;
+    ctx[kDone] = true;
 
-    if (ctx.running) {
-      ctx.running = false;
+    if (ctx[kRunning]) {
+      ctx[kRunning] = false;
       this.active--;
 
-      if (ctx.prev !== null) {
-        ctx.prev.next = ctx.next;
+      if (ctx[kPrev] !== null) {
+        ctx[kPrev][kNext] = ctx[kNext];
 
       } else {
-        this.runHead = ctx.next;
+        this.runHead = ctx[kNext];
       }
 
-      if (ctx.next !== null) {
-        ctx.next.prev = ctx.prev;
+      if (ctx[kNext] !== null) {
+        ctx[kNext][kPrev] = ctx[kPrev];
       }
 
-      ctx.prev = ctx.next = null;
+      ctx[kPrev] = ctx[kNext] = null;
 
-    } else if (ctx.queued) {
-      ctx.queued = false;
+    } else if (ctx[kQueued]) {
+      ctx[kQueued] = false;
       this.qLen--;
     }
 
@@ -501,7 +505,7 @@ class Worker {
 
   /* the connection closed under a queued or running request */
   abandoned(ctx) {
-    if (ctx.running) {
+    if (ctx[kRunning]) {
       log.error('request %s abandoned: the connection closed while the'
                 + ' handler ran', ctx.traceId);
     }
@@ -534,11 +538,11 @@ class Worker {
     this.idleSweeps = 0;
 
     for (ctx = this.runHead; ctx !== null; ctx = next) {
-      next = ctx.next;
+      next = ctx[kNext];
 
-      if (t >= ctx.expiresAt) {
+      if (t >= ctx[kExpiresAt]) {
         log.error('request %s timed out after %d ms', ctx.traceId,
-                  Math.round(t - ctx.arrived));
+                  Math.round(t - ctx[kArrived]));
         this.replyError(ctx, 504, null);
       }
     }
@@ -547,23 +551,23 @@ class Worker {
     while (this.qHead !== null) {
       ctx = this.qHead;
 
-      if (!ctx.done
-          && !(ctx.deadline > 0 && t >= ctx.arrived + ctx.deadline))
+      if (!ctx[kDone]
+          && !(ctx.deadline > 0 && t >= ctx[kArrived] + ctx.deadline))
       {
         break;
       }
 
-      this.qHead = ctx.qnext;
+      this.qHead = ctx[kQnext];
 
       if (this.qHead === null) {
         this.qTail = null;
       }
 
-      ctx.qnext = null;
+      ctx[kQnext] = null;
 
-      if (!ctx.done) {
+      if (!ctx[kDone]) {
         log.error('request %s timed out after %d ms in the queue',
-                  ctx.traceId, Math.round(t - ctx.arrived));
+                  ctx.traceId, Math.round(t - ctx[kArrived]));
         this.replyError(ctx, 504, null);
       }
     }
@@ -746,7 +750,7 @@ class Connection {
     this.closed = true;
     worker.conns.delete(this);
 
-    if (this.ctx !== null && !this.ctx.done) {
+    if (this.ctx !== null && !this.ctx[kDone]) {
       worker.abandoned(this.ctx);
     }
 

@@ -231,6 +231,37 @@ test.describe('concurrency, queue and timeouts', () => {
     await w.stop();
   });
 
+  test('a handler\'s ctx.next, ctx.done... leave the run queue alone', T,
+       async () => {
+    const w = await WorkerProcess.start({
+      env: { FAAS_CONCURRENCY: '2' },
+    });
+    const clients = await Promise.all([0, 1, 2, 3, 4, 5].map(
+      () => w.connect()));
+
+    /* six at once on two slots: some run, some wait in the queue */
+    const answers = await Promise.all(clients.map(async (c, i) => {
+      const r = await c.request({ path: '/own-fields',
+                                  query: 'ms=50&id=' + i });
+
+      assert.strictEqual(r.status, 200);
+      return r.json();
+    }));
+
+    answers.forEach((a, i) => {
+      assert.deepStrictEqual(a, { id: String(i), next: { step: 2 },
+                                  done: true });
+    });
+
+    /* and the worker still schedules: both slots free, none lost */
+    const s = await clients[0].request({ path: '/slow', query: 'ms=1' });
+
+    assert.strictEqual(s.status, 200);
+    assert.strictEqual(s.json().inflight, 0);
+    clients.forEach((c) => c.close());
+    await w.stop();
+  });
+
   test('a full queue answers 503', T, async () => {
     const w = await WorkerProcess.start({ env: { FAAS_QUEUE_MAX: '1' } });
     const clients = await Promise.all([0, 1, 2].map(() => w.connect()));

@@ -43,10 +43,7 @@ size_t
 faas_proto_write_header(unsigned char *buf, unsigned type, unsigned flags,
     uint32_t head_len, uint32_t body_len)
 {
-    buf[0] = 'F';
-    buf[1] = 'a';
-    buf[2] = 'a';
-    buf[3] = 'S';
+    memcpy(buf, FAAS_PROTO_MAGIC, 4);
     buf[4] = FAAS_PROTO_VERSION;
     buf[5] = (unsigned char) type;
     buf[6] = (unsigned char) (flags >> 8);
@@ -92,7 +89,7 @@ faas_proto_read_header(const unsigned char *buf, size_t len, size_t max_head,
         return FAAS_AGAIN;
     }
 
-    if (memcmp(buf, "FaaS", 4) != 0 || buf[4] != FAAS_PROTO_VERSION) {
+    if (memcmp(buf, FAAS_PROTO_MAGIC, 4) != 0 || buf[4] != FAAS_PROTO_VERSION) {
         return FAAS_ERROR;
     }
 

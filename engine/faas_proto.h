@@ -13,6 +13,12 @@
 #include "faas_common.h"
 
 
+/*
+ * The Node runtime's copy of these (runtime/node/lib/proto.js) is
+ * checked against this header by its tests: keep the "#define NAME value"
+ * form.
+ */
+#define FAAS_PROTO_MAGIC          "FaaS"
 #define FAAS_PROTO_VERSION        1
 #define FAAS_PROTO_HEADER_SIZE    16
 #define FAAS_PROTO_FIELD_HEADER   5        /* tag u8 + length u32 */

@@ -9,6 +9,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
 const proto = require('../lib/proto');
 const { Context } = require('../lib/context');
 const {
@@ -17,6 +19,62 @@ const {
 } = require('./client');
 
 const T = { timeout: 15000 };
+
+
+/*
+ * The protocol's constants, as engine/faas_proto.h defines them for
+ * nginx and faasd: "#define FAAS_PROTO_NAME value" and
+ * "#define FAAS_FIELD_NAME value".
+ */
+function headerConstants() {
+  const h = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'engine',
+                                      'faas_proto.h'), 'utf8');
+  const proto = {};
+  const fields = {};
+  const re = /^#define\s+FAAS_(PROTO|FIELD)_(\w+)\s+(.+?)\s*(?:\/\*.*)?$/gm;
+  let m;
+
+  while ((m = re.exec(h)) !== null) {
+    const v = m[3];
+    let value;
+
+    if (/^"[^"]*"$/.test(v)) {
+      value = v.slice(1, -1);
+
+    } else if (/^[\d\sx*()a-fA-F]+$/.test(v)) {
+      value = Function('"use strict"; return (' + v + ');')();
+
+    } else {
+      continue;
+    }
+
+    (m[1] === 'PROTO' ? proto : fields)[m[2]] = value;
+  }
+
+  return { proto, fields };
+}
+
+
+test('the constants are those of engine/faas_proto.h', () => {
+  const { proto: c, fields } = headerConstants();
+  const magic = Buffer.alloc(4);
+
+  magic.writeUInt32BE(proto.MAGIC);
+
+  assert.strictEqual(magic.toString('latin1'), c.MAGIC);
+  assert.strictEqual(proto.VERSION, c.VERSION);
+  assert.strictEqual(proto.HEADER_SIZE, c.HEADER_SIZE);
+  assert.strictEqual(proto.FIELD_HEADER, c.FIELD_HEADER);
+  assert.strictEqual(proto.MAX_HEAD, c.MAX_HEAD);
+  assert.strictEqual(proto.TYPE_REQUEST, c.REQUEST);
+  assert.strictEqual(proto.TYPE_RESPONSE, c.RESPONSE);
+  assert.strictEqual(proto.FLAG_CLOSE, c.FLAG_CLOSE);
+
+  /* every field both ways, the tests' own encoder's too */
+  assert.ok(Object.keys(fields).length >= 14, JSON.stringify(fields));
+  assert.deepStrictEqual({ ...proto.FIELD }, fields);
+  assert.deepStrictEqual({ ...F }, fields);
+});
 
 
 function feed(reader, bytes, step) {

@@ -397,17 +397,6 @@ faas_trace_init(faas_trace_t *trace, uint64_t prefix, uint64_t seed)
 }
 
 
-/* splitmix64's finaliser: a bijection, so distinct counters stay distinct */
-
-static uint64_t
-faas_mix64(uint64_t x)
-{
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-
 void
 faas_trace_next(faas_trace_t *trace, char *out)
 {

@@ -124,6 +124,39 @@ void faas_arena_free(faas_arena_t *a);
 
 
 /*
+ * The engine's one hash: FNV-1a over bytes, then splitmix64's finaliser,
+ * since FNV-1a alone leaves the high bits weakly mixed for short inputs
+ * that differ in their last byte ("u1", "u2").  Sticky release buckets
+ * are kept by users' cookies across upgrades: the values must not change.
+ */
+#define FAAS_FNV_BASIS  0xcbf29ce484222325ULL
+#define FAAS_FNV_PRIME  0x100000001b3ULL
+
+static inline uint64_t
+faas_fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char  *p = data;
+
+    while (len--) {
+        h = (h ^ *p++) * FAAS_FNV_PRIME;
+    }
+
+    return h;
+}
+
+
+/* a bijection: distinct inputs stay distinct */
+
+static inline uint64_t
+faas_mix64(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+
+/*
  * Trace ids: 32 hex digits, like nginx's $request_id, without a call
  * into the CSPRNG per request.  The high half is random per process,
  * the low half a bijective mix of a counter, so ids never repeat within

@@ -26,8 +26,6 @@
 #define FAAS_RBLOCK_SIZE       1024
 #define FAAS_RADDR_MAX         63            /* of a client address's text */
 
-#define FAAS_FNV_BASIS         0xcbf29ce484222325ULL
-#define FAAS_FNV_PRIME         0x100000001b3ULL
 #define FAAS_GOLDEN            0x9E3779B97F4A7C15ULL
 
 
@@ -403,37 +401,19 @@ faas_release_pick(const faas_release_t *rel, const char *function,
 uint64_t
 faas_release_hash(const char *function, const char *key, size_t len)
 {
-    size_t    i;
     uint64_t  h;
 
     h = FAAS_FNV_BASIS;
 
     if (function) {
-        for (i = 0; function[i]; i++) {
-            h = (h ^ (unsigned char) function[i]) * FAAS_FNV_PRIME;
-        }
+        h = faas_fnv1a(h, function, strlen(function));
     }
 
     /* the '\0' between the two, so that ("ab", "c") is not ("a", "bc") */
 
     h *= FAAS_FNV_PRIME;
 
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char) key[i]) * FAAS_FNV_PRIME;
-    }
-
-    /*
-     * splitmix64's finaliser: FNV-1a alone leaves the high bits weakly
-     * mixed for short keys that differ in their last byte ("u1", "u2").
-     */
-
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-
-    return h;
+    return faas_mix64(faas_fnv1a(h, key, len));
 }
 
 

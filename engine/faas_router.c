@@ -768,7 +768,7 @@ faas_router_head(const char *p, size_t len)
 
 /*
  * The hash of a static edge: the segment, whose first eight bytes come as
- * "head", and the parent; MurmurHash3's 64-bit finalizer mixes them.
+ * "head", and the parent, a word at a time; faas_mix64() mixes them.
  */
 
 static uint32_t
@@ -788,13 +788,7 @@ faas_router_hash(uint32_t parent, uint64_t head, const char *p, size_t len)
         h ^= h >> 29;
     }
 
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-
-    return (uint32_t) h;
+    return (uint32_t) faas_mix64(h);
 }
 
 

@@ -971,19 +971,8 @@ faas_index_functions(faas_jctx_t *ctx, faas_table_t *t)
 static uint32_t
 faas_name_hash(const char *name)
 {
-    uint32_t  h;
-
-    for (h = 2166136261u; *name; name++) {
-        h = (h ^ (unsigned char) *name) * 16777619u;
-    }
-
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    h ^= h >> 16;
-
-    return h;
+    return (uint32_t) faas_mix64(faas_fnv1a(FAAS_FNV_BASIS, name,
+                                            strlen(name)));
 }
 
 

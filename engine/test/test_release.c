@@ -1013,6 +1013,15 @@ test_order(void)
     /* the '\0' between function and key */
 
     CHECK(faas_release_hash("ab", "c", 1) != faas_release_hash("a", "bc", 2));
+
+    /*
+     * users keep their sticky version across upgrades only while the hash
+     * keeps its values: these are the first release's
+     */
+
+    CHECK(faas_release_hash("hello", "user-42", 7) == 0x111464a0abb0e121ULL);
+    CHECK(faas_release_hash(NULL, "", 0) == 0x25fc6dd36ce04b20ULL);
+    CHECK(faas_release_hash("fn", "192.0.2.7", 9) == 0xb2ff121b155fd90fULL);
 }
 
 

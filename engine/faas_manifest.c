@@ -34,8 +34,6 @@
 #define FAAS_HANDLER_MAX       1024
 #define FAAS_PATH_MAX          2048
 #define FAAS_SECONDS_MAX       86400
-#define FAAS_MEMORY_MAX        65536
-#define FAAS_CONCURRENCY_MAX   1000
 
 #define FAAS_Y_SCALAR          1
 #define FAAS_Y_SEQUENCE        2
@@ -1379,7 +1377,7 @@ faas_read_provider(faas_ctx_t *ctx, faas_ynode_t *node,
             rc = faas_read_seconds(ctx, v, &prov->init_timeout_ms);
 
         } else if (faas_key_is(k, "memorySize")) {
-            rc = faas_read_uint(ctx, v, 1, FAAS_MEMORY_MAX,
+            rc = faas_read_uint(ctx, v, 1, FAAS_MEMORY_MB_MAX,
                                 &prov->memory_mb);
 
         } else if (faas_key_is(k, "concurrency")) {
@@ -1545,7 +1543,7 @@ faas_read_function(faas_ctx_t *ctx, faas_ynode_t *node,
             }
 
         } else if (faas_key_is(k, "memorySize")) {
-            rc = faas_read_uint(ctx, v, 1, FAAS_MEMORY_MAX, &fn->memory_mb);
+            rc = faas_read_uint(ctx, v, 1, FAAS_MEMORY_MB_MAX, &fn->memory_mb);
 
             if (rc == FAAS_OK && fn->memory_mb == 0) {
                 fn->memory_mb = prov->memory_mb;

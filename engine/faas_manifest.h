@@ -14,6 +14,8 @@
 
 #define FAAS_FUNCTION_NAME_MAX   64
 #define FAAS_INSTANCES_MAX       64
+#define FAAS_MEMORY_MB_MAX       65536           /* memorySize */
+#define FAAS_CONCURRENCY_MAX     1000
 #define FAAS_MANIFEST_NOTES_MAX  32
 
 #define FAAS_MANIFEST_MAX_SIZE   (1024 * 1024)   /* bytes of f.yml */

@@ -20,8 +20,6 @@
 #include "faas_table.h"
 
 
-#define FAAS_MEMORY_MB_MAX     65536
-#define FAAS_CONCURRENCY_MAX   1000
 #define FAAS_URL_MAX           4096
 #define FAAS_URL_HOST_MAX      255
 #define FAAS_URL_DB_MAX        1000

@@ -697,6 +697,38 @@ faas_version_name_valid(const char *name, size_t len)
 
 
 int
+faas_table_generation_parse(const char *s, size_t len, uint64_t *generation)
+{
+    size_t    i;
+    uint64_t  g;
+
+    /* 2^53 has 16 digits: no overflow below */
+
+    if (len == 0 || len > 16) {
+        return FAAS_ERROR;
+    }
+
+    g = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return FAAS_ERROR;
+        }
+
+        g = g * 10 + (s[i] - '0');
+    }
+
+    if (g == 0 || g > FAAS_TABLE_GENERATION_MAX) {
+        return FAAS_ERROR;
+    }
+
+    *generation = g;
+
+    return FAAS_OK;
+}
+
+
+int
 faas_table_epoch_valid(const char *epoch, size_t len)
 {
     return len > 0 && len <= FAAS_TABLE_EPOCH_MAX

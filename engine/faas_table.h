@@ -178,6 +178,13 @@ void faas_version_free(faas_version_t *version, faas_table_route_t *routes,
  */
 int faas_version_name_valid(const char *name, size_t len);
 
+/*
+ * P:generation's value, as every reader takes it: 1 to 16 decimal
+ * digits, 1 to FAAS_TABLE_GENERATION_MAX.  FAAS_OK, or FAAS_ERROR.
+ */
+int faas_table_generation_parse(const char *s, size_t len,
+    uint64_t *generation);
+
 /* 1 when an epoch is 1..FAAS_TABLE_EPOCH_MAX of [A-Za-z0-9] */
 int faas_table_epoch_valid(const char *epoch, size_t len);
 

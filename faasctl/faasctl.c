@@ -37,7 +37,6 @@ static int faasctl_options(faasctl_t *ctl, int argc, char **argv,
     int *nargs, char **args);
 static int faasctl_options_check(int nargs, char **args,
     const char *deploy, const char *wait, const char *release);
-static int faasctl_prefix_valid(const char *prefix);
 static const faasctl_cmd_t *faasctl_command_find(const char *name);
 static void faasctl_usage(FILE *f);
 static int faasctl_help(int argc, char **argv);
@@ -192,9 +191,9 @@ main(int argc, char **argv)
         goto done;
     }
 
-    if (!faasctl_prefix_valid(ctl.prefix)) {
-        faasctl_error("invalid prefix \"%s\": 1 to %d printable characters, "
-                      "no spaces", ctl.prefix, FAAS_REDIS_PREFIX_MAX);
+    if (!faas_redis_prefix_valid(ctl.prefix, strlen(ctl.prefix))) {
+        faasctl_error("invalid prefix \"%s\": 1 to %d of A-Z a-z 0-9 . _ : -",
+                      ctl.prefix, FAAS_REDIS_PREFIX_MAX);
         rc = 1;
         goto done;
     }
@@ -419,21 +418,6 @@ faasctl_options_check(int nargs, char **args, const char *deploy,
     }
 
     return -1;
-}
-
-
-static int
-faasctl_prefix_valid(const char *prefix)
-{
-    size_t  i;
-
-    for (i = 0; prefix[i]; i++) {
-        if (prefix[i] <= ' ' || prefix[i] >= 0x7f) {
-            return 0;
-        }
-    }
-
-    return i > 0 && i <= FAAS_REDIS_PREFIX_MAX;
 }
 
 

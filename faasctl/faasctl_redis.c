@@ -24,7 +24,6 @@
 static int faasctl_auth(faasctl_t *ctl);
 static redisReply *faasctl_reply(faasctl_t *ctl, redisReply *r,
     const char *what);
-static int faasctl_parse_u64(const char *s, size_t len, uint64_t *v);
 static int faasctl_exec_check(faasctl_t *ctl, redisReply *r,
     const char *what);
 static int faasctl_exec(faasctl_t *ctl, faasctl_view_t *next,
@@ -238,36 +237,6 @@ faasctl_prefix_error(faasctl_t *ctl)
 }
 
 
-static int
-faasctl_parse_u64(const char *s, size_t len, uint64_t *v)
-{
-    size_t    i;
-    uint64_t  n;
-
-    if (len == 0 || len > 20) {
-        return FAAS_ERROR;
-    }
-
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return FAAS_ERROR;
-        }
-
-        if (n > (UINT64_MAX - (s[i] - '0')) / 10) {
-            return FAAS_ERROR;
-        }
-
-        n = n * 10 + (s[i] - '0');
-    }
-
-    *v = n;
-
-    return FAAS_OK;
-}
-
-
 /* P:generation; a Redis without it holds the empty table, generation 0 */
 
 int
@@ -292,7 +261,7 @@ faasctl_generation(faasctl_t *ctl, uint64_t *generation)
     }
 
     if (r->type != REDIS_REPLY_STRING
-        || faasctl_parse_u64(r->str, r->len, generation) != FAAS_OK)
+        || faas_table_generation_parse(r->str, r->len, generation) != FAAS_OK)
     {
         if (r->type == REDIS_REPLY_STRING) {
             faasctl_error("%s: not a generation number: \"%.*s\"", key,

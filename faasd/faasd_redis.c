@@ -1179,13 +1179,10 @@ faasd_redis_check(void)
 static void
 faasd_redis_generation(redisReply *mget)
 {
-    char                 key[FAAS_KEY_MAX], text[160], why[256];
-    char                 num[24], *end;
-    char                 epoch[FAAS_TABLE_EPOCH_MAX + 1];
-    size_t               i;
-    uint64_t             g;
-    redisReply          *r, *e;
-    unsigned long long   n;
+    char         key[FAAS_KEY_MAX], text[160], why[256];
+    char         epoch[FAAS_TABLE_EPOCH_MAX + 1];
+    uint64_t     g;
+    redisReply  *r, *e;
 
     faasd_redis.checking = 0;
 
@@ -1231,30 +1228,12 @@ faasd_redis_generation(redisReply *mget)
         snprintf(why, sizeof(why), "%s",
                  faasd_redis_text(r->str, r->len, text, sizeof(text)));
 
-    } else if (r->type == REDIS_REPLY_INTEGER && r->integer >= 0) {
-        g = (uint64_t) r->integer;
-
-    } else if (r->type == REDIS_REPLY_STRING) {
-        for (i = 0; i < r->len && i < sizeof(num) - 1; i++) {
-            if (r->str[i] < '0' || r->str[i] > '9') {
-                break;
-            }
-
-            num[i] = r->str[i];
-        }
-
-        num[i] = '\0';
-        errno = 0;
-        n = strtoull(num, &end, 10);
-        g = n;
-
-        if (i == 0 || i != r->len || errno || *end != '\0') {
-            snprintf(why, sizeof(why), "not a generation number: \"%s\"",
-                     faasd_redis_text(r->str, r->len, text, sizeof(text)));
-        }
-
-    } else {
+    } else if (r->type != REDIS_REPLY_STRING) {
         snprintf(why, sizeof(why), "not a generation number");
+
+    } else if (faas_table_generation_parse(r->str, r->len, &g) != FAAS_OK) {
+        snprintf(why, sizeof(why), "not a generation number: \"%s\"",
+                 faasd_redis_text(r->str, r->len, text, sizeof(text)));
     }
 
     if (why[0] == '\0' && e != NULL && e->type == REDIS_REPLY_STRING

@@ -1387,7 +1387,6 @@ static ngx_int_t
 ngx_http_faas_redis_parse_generation(ngx_http_faas_redis_t *rd,
     redisReply *mget, uint64_t *generation, char *epoch)
 {
-    size_t       i;
     uint64_t     g;
     redisReply  *r, *e;
 
@@ -1414,20 +1413,9 @@ ngx_http_faas_redis_parse_generation(ngx_http_faas_redis_t *rd,
         return NGX_DECLINED;
     }
 
-    g = 0;
-
-    if (r->type == REDIS_REPLY_STRING && r->len > 0 && r->len <= 16) {
-        for (i = 0; i < r->len; i++) {
-            if (r->str[i] < '0' || r->str[i] > '9') {
-                g = 0;
-                break;
-            }
-
-            g = g * 10 + (r->str[i] - '0');
-        }
-    }
-
-    if (g == 0 || g > FAAS_TABLE_GENERATION_MAX) {
+    if (r->type != REDIS_REPLY_STRING
+        || faas_table_generation_parse(r->str, r->len, &g) != FAAS_OK)
+    {
 
         if (!rd->invalid_logged) {
             ngx_log_error(NGX_LOG_ERR, rd->cycle->log, 0,

@@ -1574,6 +1574,30 @@ test_names(void)
     CHECK(faas_version_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 32));
     CHECK(!faas_version_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 33));
 
+    /* P:generation: what nginx, faasd and faasctl all accept */
+    {
+        uint64_t  g;
+
+        g = 7;
+        CHECK(faas_table_generation_parse("1", 1, &g) == FAAS_OK && g == 1);
+        CHECK(faas_table_generation_parse("0042", 4, &g) == FAAS_OK
+              && g == 42);
+        CHECK(faas_table_generation_parse("9007199254740992", 16, &g)
+              == FAAS_OK && g == FAAS_TABLE_GENERATION_MAX);
+
+        g = 7;
+        CHECK(faas_table_generation_parse("9007199254740993", 16, &g)
+              == FAAS_ERROR);
+        CHECK(faas_table_generation_parse("18446744073709551617", 20, &g)
+              == FAAS_ERROR);
+        CHECK(faas_table_generation_parse("0", 1, &g) == FAAS_ERROR);
+        CHECK(faas_table_generation_parse("", 0, &g) == FAAS_ERROR);
+        CHECK(faas_table_generation_parse("-1", 2, &g) == FAAS_ERROR);
+        CHECK(faas_table_generation_parse("12 ", 3, &g) == FAAS_ERROR);
+        CHECK(faas_table_generation_parse("1e3", 3, &g) == FAAS_ERROR);
+        CHECK(g == 7);
+    }
+
     CHECK(faas_redis_prefix_valid("faas", 4));
     CHECK(faas_redis_prefix_valid("env:prod.eu-1_a", 15));
     CHECK(!faas_redis_prefix_valid("", 0));

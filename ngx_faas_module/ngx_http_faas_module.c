@@ -538,7 +538,12 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
     flcf->upstream.intercept_404 = 0;
     flcf->upstream.pass_request_headers = 0;
     flcf->upstream.pass_request_body = 0;
-    flcf->upstream.force_ranges = 1;
+
+    /*
+     * a function's answer is made per request: no "Accept-Ranges: bytes"
+     * (a function that serves ranges says so itself, and it is passed on)
+     */
+    flcf->upstream.force_ranges = 0;
 
     return flcf;
 }

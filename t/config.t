@@ -13,6 +13,10 @@ use FaasTest;
 my $t = FaasTest->new;
 my $fdir = $t->dir . '/functions';
 
+# the code the manifests name (faas_manifest_check_code)
+$t->function($_, 'index.js' => "exports.handler = async () => {};\n")
+    for qw(bad dup);
+
 sub nginx_t {
     my ($manifest, $http) = @_;
     $t->write_file('functions/bad/f.yml', $manifest) if defined $manifest;

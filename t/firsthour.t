@@ -39,11 +39,24 @@ sub manifest {
 $t->function('hello', 'index.js' => code(1),
              'f.yml' => manifest('index.handler'));
 
+# ghost: a manifest's function no faasd runs (nginx's 502)
+$t->function('ghost', 'index.js' => code(0), 'f.yml' => "service: ghost\n"
+    . "functions:\n"
+    . "  ghost:\n"
+    . "    events:\n"
+    . "      - http: { path: /ghost, method: get }\n");
+
 $t->nginx_conf(<<"EOF");
     faas_redis $url;
 
     server {
         listen 127.0.0.1:%%PORT%%;
+        location / { faas_pass; }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_local%%;
+        faas_manifest %%FUNCTIONS%%/ghost/f.yml;
         location / { faas_pass; }
     }
 EOF
@@ -134,6 +147,154 @@ ok(serves(1), 'v1 serves');
          'the runtime names the missing export') or diag($out);
     $t->write_file('functions/hello/f.yml', manifest('index.handler'));
     ok(serves(3), 'the previous version keeps serving');
+}
+
+# 3. the gateway's own answers carry X-Request-Id, as functions' do
+{
+    my $r = $t->http(GET => '/api/hello');
+    like(FaasTest::hdr($r, 'X-Request-Id') // '', qr/^[0-9a-f]{32}$/,
+         'a function\'s answer has X-Request-Id');
+
+    $r = $t->http(GET => '/nowhere');
+    is($r->{status}, 404, 'no route: 404');
+    like(FaasTest::hdr($r, 'X-Request-Id') // '', qr/^[0-9a-f]{32}$/,
+         'the 404 has X-Request-Id');
+    isnt(FaasTest::hdr($r, 'X-Request-Id'),
+         FaasTest::hdr($t->http(GET => '/nowhere'), 'X-Request-Id'),
+         'a new one per request');
+
+    $r = $t->http(GET => '/nowhere', headers => [ 'X-Request-Id' => 'abc-1' ]);
+    is(FaasTest::hdr($r, 'X-Request-Id'), 'abc-1', 'the client\'s, when sent');
+
+    $r = $t->http(POST => '/api/hello', body => '',
+                  headers => [ 'X-Request-Id' => 'abc-2' ]);
+    is($r->{status}, 405, 'wrong method: 405');
+    is(FaasTest::hdr($r, 'Allow'), 'GET, HEAD', 'with Allow');
+    is(FaasTest::hdr($r, 'X-Request-Id'), 'abc-2', 'the 405 has X-Request-Id');
+
+    # a manifest's routes too, and nginx's 502 for a worker not there
+    my $port = $t->port('local');
+    $r = $t->http(GET => '/nowhere', port => $port);
+    is($r->{status}, 404, 'manifest server: 404');
+    like(FaasTest::hdr($r, 'X-Request-Id') // '', qr/^[0-9a-f]{32}$/,
+         'manifest server: the 404 has X-Request-Id');
+    $r = $t->http(DELETE => '/ghost', port => $port);
+    is($r->{status}, 405, 'manifest server: 405');
+    ok(defined FaasTest::hdr($r, 'X-Request-Id'),
+       'manifest server: the 405 has X-Request-Id');
+    $r = $t->http(GET => '/ghost', port => $port,
+                  headers => [ 'X-Request-Id' => 'abc-3' ]);
+    is($r->{status}, 502, 'no worker: 502');
+    is(FaasTest::hdr($r, 'X-Request-Id'), 'abc-3', 'the 502 has X-Request-Id');
+}
+
+# 4. answers made per request offer no byte ranges
+{
+    my $r = $t->http(GET => '/api/hello');
+    is($r->{status}, 200, 'a function answer');
+    is(FaasTest::hdr($r, 'Accept-Ranges'), undef, 'without Accept-Ranges');
+
+    $r = $t->http(GET => '/api/hello', headers => [ Range => 'bytes=0-3' ]);
+    is($r->{status}, 200, 'a Range request gets the whole answer');
+    like($r->{body}, qr/^\{"code":3\}$/, 'all of it');
+
+    $r = $t->http(GET => '/nowhere');
+    is(FaasTest::hdr($r, 'Accept-Ranges'), undef, 'a 404 without it either');
+
+    # a function that says it serves ranges is believed
+    $t->function('ranged', 'index.js' => "exports.handler = async (ctx) => {\n"
+        . "  ctx.set('Accept-Ranges', 'bytes');\n"
+        . "  ctx.body = 'ranged';\n"
+        . "};\n", 'f.yml' => "service: ranged\n"
+        . "functions:\n"
+        . "  ranged:\n"
+        . "    events:\n"
+        . "      - http: { path: /ranged, method: get }\n");
+    ($rc, $out) = faasctl('deploy', $t->dir . '/functions/ranged',
+                          '--store', $store);
+    is($rc, 0, 'deploy a function that sets Accept-Ranges') or diag($out);
+    ok($t->wait_for(sub { $t->http(GET => '/ranged')->{status} == 200 }, 5),
+       'it serves');
+    is(FaasTest::hdr($t->http(GET => '/ranged'), 'Accept-Ranges'), 'bytes',
+       'its own Accept-Ranges is passed on');
+}
+
+# 2. a handler whose file is missing: nginx -t, faasd -t and faasctl
+# deploy all refuse it, at the manifest's place
+{
+    my $d = $t->function('nofile', 'f.yml' => "service: nofile\n"
+        . "functions:\n"
+        . "  nofile:\n"
+        . "    handler: src/api.get\n"
+        . "    events:\n"
+        . "      - http: { path: /api/nofile, method: get }\n");
+    my $want = qr{f\.yml:4:5: functions\.nofile\.handler: "src/api\.get" needs src/api\.js \(or src/api, \.cjs, \.mjs\) in \S*/functions/nofile, and there is none};
+
+    my $conf = $t->dir . '/nofile.conf';
+    $t->write_file($conf, $t->expand(
+        "load_module $FaasTest::BUILD/modules/ngx_http_faas_module.so;\n"
+        . "error_log stderr;\n"
+        . "events { }\n"
+        . "http { faas_manifest $d/f.yml;\n"
+        . "  server { listen 127.0.0.1:%%PORT_nofile%%;\n"
+        . "    location / { faas_pass; } } }\n"));
+    my ($nrc, $nout, $nerr) = $t->command(30, $FaasTest::NGINX, '-t',
+                                          '-p', $t->dir . '/nginx/',
+                                          '-c', $conf);
+    isnt($nrc, 0, 'nginx -t refuses a handler whose file is missing');
+    like($nerr, qr/\[emerg\].*$want/, 'nginx -t says where and what')
+        or diag($nerr);
+
+    my ($frc, $fout, $ferr) = $t->command(30, "$FaasTest::BUILD/bin/faasd",
+                                          '-t', '-m', "$d/f.yml", '-s',
+                                          $t->dir . '/sock-t');
+    isnt($frc, 0, 'faasd -t refuses it');
+    like($fout . $ferr, $want, 'faasd -t says where and what');
+
+    my $before = $t->redis_cli('GET', 'faas:generation');
+    ($rc, $out) = faasctl('deploy', $d, '--store', $store);
+    is($rc, 1, 'faasctl deploy refuses it');
+    like($out, $want, 'faasctl deploy says where and what');
+    is($t->redis_cli('GET', 'faas:generation'), $before, 'nothing written');
+
+    # the runtime's ways of finding the file are all accepted
+    for my $file ('src/api.mjs', 'src/api.cjs', 'src/api') {
+        unlink glob("$d/src/*");
+        $t->write_file("functions/nofile/$file", "exports.get = () => 1;\n");
+        my ($rc2, $o2, $e2) = $t->command(30, "$FaasTest::BUILD/bin/faasd",
+                                          '-t', '-m', "$d/f.yml", '-s',
+                                          $t->dir . '/sock-t');
+        is($rc2, 0, "faasd -t takes $file") or diag($o2 . $e2);
+    }
+
+    # a directory of the name is not the file
+    unlink glob("$d/src/*");
+    mkdir "$d/src/api.js";
+    ($frc, $fout, $ferr) = $t->command(30, "$FaasTest::BUILD/bin/faasd", '-t',
+                                       '-m', "$d/f.yml", '-s',
+                                       $t->dir . '/sock-t');
+    like($fout . $ferr, $want, 'a directory named src/api.js is not a file');
+    rmdir "$d/src/api.js";
+
+    # no handler key: index.handler, at the function's place
+    $t->write_file('functions/nofile/f.yml', "service: nofile\n"
+        . "functions:\n"
+        . "  nofile:\n"
+        . "    initializer: boot.init\n");
+    ($frc, $fout, $ferr) = $t->command(30, "$FaasTest::BUILD/bin/faasd", '-t',
+                                       '-m', "$d/f.yml", '-s',
+                                       $t->dir . '/sock-t');
+    like($fout . $ferr, qr{f\.yml:3:3: functions\.nofile\.handler: "index\.handler" needs index\.js},
+         'the default handler is looked for, at the function');
+    $t->write_file('functions/nofile/index.js', "exports.handler = 1;\n");
+    ($frc, $fout, $ferr) = $t->command(30, "$FaasTest::BUILD/bin/faasd", '-t',
+                                       '-m', "$d/f.yml", '-s',
+                                       $t->dir . '/sock-t');
+    like($fout . $ferr, qr{f\.yml:4:5: functions\.nofile\.initializer: "boot\.init" needs boot\.js},
+         'and the initializer');
+
+    # out of the way of the faasd that runs with functions/*/f.yml
+    system('rm', '-rf', $d);
 }
 
 $t->done;

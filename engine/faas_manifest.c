@@ -1513,6 +1513,8 @@ faas_read_function(faas_ctx_t *ctx, faas_ynode_t *node,
         if (faas_key_is(k, "handler")) {
             rc = faas_read_handler(ctx, v, &fn->handler);
             handler = k;
+            fn->handler_line = k->line;
+            fn->handler_column = k->column;
 
         } else if (faas_key_is(k, "aggregate")) {
             rc = faas_read_aggregate(ctx, k, v, fn);
@@ -1520,6 +1522,8 @@ faas_read_function(faas_ctx_t *ctx, faas_ynode_t *node,
 
         } else if (faas_key_is(k, "initializer")) {
             rc = faas_read_handler(ctx, v, &fn->initializer);
+            fn->initializer_line = k->line;
+            fn->initializer_column = k->column;
 
         } else if (faas_key_is(k, "runtime")) {
             rc = faas_read_string(ctx, v, &fn->runtime);
@@ -1618,6 +1622,9 @@ defaults:
         if (fn->handler == NULL) {
             return faas_nomem(ctx, ctx->pool);
         }
+
+        fn->handler_line = fn->line;
+        fn->handler_column = fn->column;
     }
 
     return faas_merge_env(ctx, env, prov, own, nown, fn);
@@ -2810,6 +2817,110 @@ faas_handler_check(const char *s, size_t len, char *msg, size_t size)
     }
 
     return FAAS_OK;
+}
+
+
+int
+faas_manifest_check_code(const faas_manifest_t *m, faas_error_t *err)
+{
+    int                     rc;
+    char                    path[PATH_MAX];
+    size_t                  i, k, len;
+    unsigned                line, column;
+    const char             *dir, *ref, *what;
+    const faas_function_t  *fn;
+
+    dir = m->dir ? m->dir : ".";
+
+    for (i = 0; i < m->nfunctions; i++) {
+        fn = &m->functions[i];
+
+        if (fn->aggregate != NULL) {
+            continue;
+        }
+
+        for (k = 0; k < 2; k++) {
+            if (k == 0) {
+                what = "handler";
+                ref = fn->handler;
+                line = fn->handler_line;
+                column = fn->handler_column;
+
+            } else {
+                what = "initializer";
+                ref = fn->initializer;
+                line = fn->initializer_line;
+                column = fn->initializer_column;
+            }
+
+            if (ref == NULL) {
+                continue;
+            }
+
+            rc = faas_code_file(dir, ref, path, sizeof(path));
+
+            if (rc != FAAS_AGAIN) {
+                continue;
+            }
+
+            len = strrchr(ref, '.') - ref;
+
+            faas_error_set(err, m->file, line, column,
+                           "functions.%s.%s: \"%s\" needs %.*s.js (or "
+                           "%.*s, .cjs, .mjs) in %s, and there is none",
+                           fn->name, what, ref, (int) len, ref, (int) len,
+                           ref, dir);
+            return FAAS_ERROR;
+        }
+    }
+
+    return FAAS_OK;
+}
+
+
+int
+faas_code_file(const char *dir, const char *ref, char *path, size_t size)
+{
+    int           n;
+    size_t        i, base;
+    struct stat   st;
+    const char   *dot;
+
+    static const char  *exts[] = { "", ".js", ".cjs", ".mjs" };
+
+    dot = strrchr(ref, '.');
+    if (dot == NULL || dot == ref) {
+        errno = EINVAL;
+        return FAAS_ERROR;
+    }
+
+    n = snprintf(path, size, "%s/%.*s", dir, (int) (dot - ref), ref);
+    if (n < 0 || (size_t) n + sizeof(".cjs") > size) {
+        errno = ENAMETOOLONG;
+        return FAAS_ERROR;
+    }
+
+    base = n;
+
+    for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        memcpy(path + base, exts[i], strlen(exts[i]) + 1);
+
+        if (stat(path, &st) == 0) {
+            if (S_ISREG(st.st_mode)) {
+                return FAAS_OK;
+            }
+
+            continue;
+        }
+
+        if (errno != ENOENT && errno != ENOTDIR) {
+            return FAAS_ERROR;
+        }
+    }
+
+    path[base] = '\0';
+
+    return FAAS_AGAIN;
 }
 
 

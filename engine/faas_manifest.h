@@ -69,6 +69,12 @@ typedef struct {
 
     unsigned            line;
     unsigned            column;
+
+    /* where "handler" and "initializer" are; the function's when absent */
+    unsigned            handler_line;
+    unsigned            handler_column;
+    unsigned            initializer_line;
+    unsigned            initializer_column;
 } faas_function_t;
 
 
@@ -134,6 +140,27 @@ int faas_manifests_check(faas_manifest_t *const *manifests, size_t n,
  * gives it (the route's place, the route it conflicts with).
  */
 int faas_manifest_check_routes(const faas_manifest_t *m, faas_error_t *err);
+
+
+/*
+ * What can be checked of a function's code without running it: the file
+ * of each handler and initializer exists, as the Node runtime looks it
+ * up (runtime/node/lib/loader.js): "src/api.get" is DIR/src/api, else
+ * DIR/src/api.js, .cjs or .mjs, a regular file (a link to one will do).
+ * FAAS_ERROR with err at the key's place when none is.  A file that
+ * cannot be looked at (EACCES, say) is not judged here: a worker's start
+ * will tell.  Whether it exports that name needs the code run, and is
+ * said when a worker starts.  Aggregates have no code: skipped.
+ */
+int faas_manifest_check_code(const faas_manifest_t *m, faas_error_t *err);
+
+/*
+ * The file of "file.export" under dir, into path: FAAS_OK when found,
+ * FAAS_AGAIN when none of the names is a regular file, FAAS_ERROR when
+ * one cannot be looked at (errno set) or the path is too long.
+ */
+int faas_code_file(const char *dir, const char *ref, char *path,
+    size_t size);
 
 
 /*

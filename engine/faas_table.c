@@ -2149,6 +2149,195 @@ faas_key_events(char *buf, size_t size, const char *prefix)
 }
 
 
+size_t
+faas_key_failure(char *buf, size_t size, const char *prefix,
+    const char *function, const char *version)
+{
+    if (prefix == NULL || function == NULL || version == NULL) {
+        return 0;
+    }
+
+    return faas_key_format(buf, size, "%s:failure:%s:%s", prefix,
+                           function, version);
+}
+
+
+/* a version's start failure (faas_table.h) */
+
+void
+faas_failure_log_append(char *log, size_t *len, const char *line, size_t n)
+{
+    char    *nl;
+    size_t   lines, i, drop;
+
+    if (n > FAAS_FAILURE_LOG_MAX - 1) {
+        n = FAAS_FAILURE_LOG_MAX - 1;
+    }
+
+    for (lines = 0, i = 0; i < *len; i++) {
+        if (log[i] == '\n') {
+            lines++;
+        }
+    }
+
+    /* the oldest lines go until the new one fits */
+
+    drop = 0;
+
+    while (drop < *len
+           && (*len - drop + n + 1 > FAAS_FAILURE_LOG_MAX
+               || lines >= FAAS_FAILURE_LOG_LINES))
+    {
+        nl = memchr(log + drop, '\n', *len - drop);
+        drop = nl ? (size_t) (nl - log) + 1 : *len;
+        lines--;
+    }
+
+    if (drop) {
+        memmove(log, log + drop, *len - drop);
+        *len -= drop;
+    }
+
+    memcpy(log + *len, line, n);
+    *len += n;
+    log[(*len)++] = '\n';
+    log[*len] = '\0';
+}
+
+
+char *
+faas_failure_encode(const faas_failure_t *f)
+{
+    char   *json;
+    cJSON  *root;
+
+    root = cJSON_CreateObject();
+    if (root == NULL) {
+        return NULL;
+    }
+
+    json = NULL;
+
+    if (cJSON_AddNumberToObject(root, "at", (double) f->at) != NULL
+        && cJSON_AddNumberToObject(root, "slot", f->slot) != NULL
+        && cJSON_AddStringToObject(root, "why", f->why) != NULL
+        && cJSON_AddStringToObject(root, "log", f->log) != NULL)
+    {
+        json = cJSON_PrintUnformatted(root);
+    }
+
+    cJSON_Delete(root);
+
+    return json;
+}
+
+
+int
+faas_failure_parse(const char *key, const char *json, size_t len,
+    faas_failure_t *f, faas_error_t *err)
+{
+    int          rc;
+    char        *p;
+    cJSON       *root, *item;
+    size_t       n;
+    const char  *what;
+
+    memset(f, 0, sizeof(faas_failure_t));
+
+    if (len > FAAS_FAILURE_MAX_SIZE) {
+        faas_error_set(err, key, 0, 0, "longer than %d bytes",
+                       FAAS_FAILURE_MAX_SIZE);
+        return FAAS_ERROR;
+    }
+
+    root = cJSON_ParseWithLength(json, len);
+
+    if (root == NULL || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        faas_error_set(err, key, 0, 0, "expected a JSON object");
+        return FAAS_ERROR;
+    }
+
+    rc = FAAS_ERROR;
+    what = "\"why\": expected a string";
+
+    item = cJSON_GetObjectItemCaseSensitive(root, "why");
+
+    if (!cJSON_IsString(item)) {
+        goto done;
+    }
+
+    n = strlen(item->valuestring);
+
+    if (n > FAAS_FAILURE_WHY_MAX) {
+        what = "\"why\": too long";
+        goto done;
+    }
+
+    memcpy(f->why, item->valuestring, n + 1);
+
+    item = cJSON_GetObjectItemCaseSensitive(root, "log");
+
+    if (item != NULL && !cJSON_IsNull(item)) {
+        what = "\"log\": expected a string";
+
+        if (!cJSON_IsString(item)) {
+            goto done;
+        }
+
+        n = strlen(item->valuestring);
+
+        if (n > FAAS_FAILURE_LOG_MAX) {
+            what = "\"log\": too long";
+            goto done;
+        }
+
+        memcpy(f->log, item->valuestring, n + 1);
+    }
+
+    item = cJSON_GetObjectItemCaseSensitive(root, "at");
+
+    if (cJSON_IsNumber(item) && item->valuedouble >= 0
+        && item->valuedouble <= 9007199254740992.0)
+    {
+        f->at = (uint64_t) item->valuedouble;
+    }
+
+    item = cJSON_GetObjectItemCaseSensitive(root, "slot");
+
+    if (cJSON_IsNumber(item) && item->valuedouble >= 0
+        && item->valuedouble < FAAS_INSTANCES_MAX)
+    {
+        f->slot = (unsigned) item->valuedouble;
+    }
+
+    for (p = f->why; *p; p++) {
+        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+            *p = '?';
+        }
+    }
+
+    for (p = f->log; *p; p++) {
+        if (((unsigned char) *p < 0x20 && *p != '\n') || *p == 0x7f) {
+            *p = '?';
+        }
+    }
+
+    rc = FAAS_OK;
+
+done:
+
+    cJSON_Delete(root);
+
+    if (rc != FAAS_OK) {
+        memset(f, 0, sizeof(faas_failure_t));
+        faas_error_set(err, key, 0, 0, "%s", what);
+    }
+
+    return rc;
+}
+
+
 static size_t
 faas_key_format(char *buf, size_t size, const char *fmt, ...)
 {

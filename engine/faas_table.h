@@ -210,6 +210,49 @@ size_t faas_key_seq(char *buf, size_t size, const char *prefix,
 size_t faas_key_endpoints(char *buf, size_t size, const char *prefix,
     const char *function, const char *version);
 size_t faas_key_events(char *buf, size_t size, const char *prefix);
+size_t faas_key_failure(char *buf, size_t size, const char *prefix,
+    const char *function, const char *version);
+
+
+/*
+ * A version's start failure, which faasd reports in P:failure:FN:V
+ * (docs/redis.md) for faasctl to show: why a worker that was never ready
+ * went, and the tail of what it wrote to stderr.  Everything is bounded
+ * when written, and checked again when read back: anyone who can write
+ * to Redis can write there.
+ */
+#define FAAS_FAILURE_WHY_MAX     256
+#define FAAS_FAILURE_LOG_MAX     2048        /* bytes of stderr kept */
+#define FAAS_FAILURE_LOG_LINES   20
+#define FAAS_FAILURE_MAX_SIZE    16384       /* of the JSON value */
+#define FAAS_FAILURE_TTL_S       3600
+
+typedef struct {
+    uint64_t     at;                         /* wall-clock ms */
+    unsigned     slot;
+    char         why[FAAS_FAILURE_WHY_MAX + 1];
+    char         log[FAAS_FAILURE_LOG_MAX + 1];  /* lines, each ending
+                                                    in "\n" */
+} faas_failure_t;
+
+/*
+ * Appends a line (without its "\n") to a log of at most
+ * FAAS_FAILURE_LOG_LINES lines and FAAS_FAILURE_LOG_MAX bytes, dropping
+ * the oldest lines to make room; a longer line keeps its start.
+ */
+void faas_failure_log_append(char *log, size_t *len, const char *line,
+    size_t n);
+
+/* the JSON value, malloc()ed; NULL without memory */
+char *faas_failure_encode(const faas_failure_t *f);
+
+/*
+ * Reads a value back.  Control characters other than "\n" in the log
+ * (and any in "why") become "?", so that what is printed cannot move a
+ * terminal's cursor.  "key" names the value in errors.
+ */
+int faas_failure_parse(const char *key, const char *json, size_t len,
+    faas_failure_t *f, faas_error_t *err);
 
 
 /*

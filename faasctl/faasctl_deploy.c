@@ -188,7 +188,9 @@ faasctl_deploy_load(faasctl_deploy_t *d, const char *dir)
         return FAAS_ERROR;
     }
 
-    if (faas_manifest_load(path, &d->manifest, &err) != FAAS_OK) {
+    if (faas_manifest_load(path, &d->manifest, &err) != FAAS_OK
+        || faas_manifest_check_code(d->manifest, &err) != FAAS_OK)
+    {
         faasctl_error_engine(&err);
         return FAAS_ERROR;
     }

@@ -136,6 +136,10 @@ struct faasd_unit_s {
     faasd_pipe_t   out;
     faasd_pipe_t   err;
 
+    /* the end of the stderr of this start, for a start failure's report */
+    size_t         err_tail_len;
+    char           err_tail[FAAS_FAILURE_LOG_MAX + 1];
+
     char           path[FAASD_SUN_PATH_MAX];   /* "" once unlinked */
 };
 
@@ -257,6 +261,7 @@ void faasd_redis_timers(uint64_t now);
 uint64_t faasd_redis_next_timer(void);
 void faasd_redis_reload(void);
 void faasd_redis_close(void);
+void faasd_redis_failure(const faasd_unit_t *u, const char *why);
 
 
 #endif /* FAASD_H_INCLUDED */

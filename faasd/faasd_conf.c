@@ -159,7 +159,7 @@ int
 faasd_conf_access(faasd_fnset_t *set, char *errbuf, size_t size)
 {
     int           fd[2], status;
-    char         *path;
+    char         *path, code[PATH_MAX];
     pid_t         pid;
     ssize_t       n;
     faasd_fn_t   *fn;
@@ -209,6 +209,15 @@ faasd_conf_access(faasd_fnset_t *set, char *errbuf, size_t size)
         for (fn = set->head; fn; fn = fn->next) {
             path = fn->dir;
             if (access(path, R_OK|X_OK) == -1) {
+                goto failed;
+            }
+
+            path = code;
+
+            if (faas_code_file(fn->dir, fn->handler, code, sizeof(code))
+                == FAAS_OK
+                && access(code, R_OK) == -1)
+            {
                 goto failed;
             }
         }
@@ -383,6 +392,13 @@ faasd_conf_file(faasd_manifests_t *ms, const char *path, char *errbuf,
 
     if (faas_manifest_load(path, &m, &err) != FAAS_OK) {
         faas_error_format(&err, errbuf, size);
+        free(real);
+        return -1;
+    }
+
+    if (faas_manifest_check_code(m, &err) != FAAS_OK) {
+        faas_error_format(&err, errbuf, size);
+        faas_manifest_free(m);
         free(real);
         return -1;
     }

@@ -49,7 +49,8 @@ typedef enum {
     FAASD_REDIS_PING,
     FAASD_REDIS_GENERATION,
     FAASD_REDIS_TABLE,
-    FAASD_REDIS_ENDPOINTS
+    FAASD_REDIS_ENDPOINTS,
+    FAASD_REDIS_FAILURE
 } faasd_redis_cmd_e;
 
 
@@ -1147,6 +1148,15 @@ faasd_redis_reply(faasd_redis_conn_t *c, redisReply *r)
         }
 
         return;
+
+    case FAASD_REDIS_FAILURE:
+        if (r->type == REDIS_REPLY_ERROR) {
+            faasd_log(FAASD_LOG_ERR, "redis: reporting a start failure "
+                      "failed: %s",
+                      faasd_redis_text(r->str, r->len, text, sizeof(text)));
+        }
+
+        return;
     }
 }
 
@@ -1535,6 +1545,63 @@ faasd_redis_endpoints(int beat)
     if (beat) {
         faasd_redis_beat(now_ms);
     }
+}
+
+
+/*
+ * A worker of a Redis version that was never ready went: why, and the
+ * end of its stderr, for faasctl to show (P:failure:FN:V, docs/redis.md).
+ * Each restart that fails again writes it again.
+ */
+
+void
+faasd_redis_failure(const faasd_unit_t *u, const char *why)
+{
+    char            key[FAAS_KEY_MAX], ttl[16], *json;
+    const char     *argv[5];
+    faas_failure_t  f;
+
+    if (faasd_cycle.redis == NULL || u->fn->version == NULL) {
+        return;
+    }
+
+    if (faas_key_failure(key, sizeof(key), faasd_cycle.prefix, u->fn->name,
+                         u->fn->version)
+        == 0)
+    {
+        return;
+    }
+
+    if (!faasd_redis.up) {
+        faasd_log(FAASD_LOG_WARN, "redis: down, the start failure of "
+                  "function %s is not reported", u->fn->label);
+        return;
+    }
+
+    memset(&f, 0, sizeof(faas_failure_t));
+    f.at = faasd_redis_wall_ms();
+    f.slot = u->index;
+    (void) snprintf(f.why, sizeof(f.why), "%s", why);
+    memcpy(f.log, u->err_tail, u->err_tail_len + 1);
+
+    json = faas_failure_encode(&f);
+    if (json == NULL) {
+        faasd_log(FAASD_LOG_ERR, "redis: out of memory for a failure report");
+        return;
+    }
+
+    snprintf(ttl, sizeof(ttl), "%d", FAAS_FAILURE_TTL_S);
+
+    argv[0] = "SET";
+    argv[1] = key;
+    argv[2] = json;
+    argv[3] = "EX";
+    argv[4] = ttl;
+
+    (void) faasd_redis_send(&faasd_redis.cmd, FAASD_REDIS_FAILURE, 0, NULL,
+                            5, argv);
+
+    free(json);
 }
 
 

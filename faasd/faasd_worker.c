@@ -57,6 +57,8 @@ static void faasd_unit_kill(faasd_unit_t *u);
 static void faasd_unit_close(faasd_unit_t *u);
 static void faasd_unit_dead(faasd_unit_t *u);
 static void faasd_pipe_read(faasd_unit_t *u, faasd_pipe_t *p, int drain);
+static void faasd_pipe_line(faasd_unit_t *u, faasd_pipe_t *p,
+    const char *line, size_t len);
 static void faasd_pipe_close(faasd_unit_t *u, faasd_pipe_t *p);
 static void faasd_fd_close(int *fd);
 static unsigned faasd_drain_ms(const faasd_unit_t *u);
@@ -751,6 +753,8 @@ faasd_unit_spawn(faasd_unit_t *u)
     u->out.len = 0;
     u->err.fd = err[0];
     u->err.len = 0;
+    u->err_tail_len = 0;
+    u->err_tail[0] = '\0';
     u->state = FAASD_STARTING;
     u->init_timedout = 0;
     u->started = faasd_msec();
@@ -1183,6 +1187,12 @@ faasd_unit_failed(faasd_unit_t *u, const char *why)
     now = faasd_msec();
     faasd_cycle.endpoints_changed = 1;
 
+    /* faasctl deploy waits for this version: it is told at once */
+
+    if (u->fn->version != NULL && !u->ever_ready) {
+        faasd_redis_failure(u, why);
+    }
+
     if (s->pending == u) {
         faasd_log(FAASD_LOG_ERR, "function %s slot %u: new worker pid %ld %s; "
                   "keeping pid %ld", u->fn->label, u->index, (long) pid, why,
@@ -1350,14 +1360,14 @@ faasd_pipe_read(faasd_unit_t *u, faasd_pipe_t *p, int drain)
         end = p->buf + p->len;
 
         while ((nl = memchr(start, '\n', end - start)) != NULL) {
-            faasd_log_worker(u, start, nl - start);
+            faasd_pipe_line(u, p, start, nl - start);
             start = nl + 1;
         }
 
         p->len = end - start;
 
         if (p->len == sizeof(p->buf)) {
-            faasd_log_worker(u, p->buf, p->len);
+            faasd_pipe_line(u, p, p->buf, p->len);
             p->len = 0;
 
         } else if (start != p->buf) {
@@ -1375,11 +1385,25 @@ static void
 faasd_pipe_close(faasd_unit_t *u, faasd_pipe_t *p)
 {
     if (p->len) {
-        faasd_log_worker(u, p->buf, p->len);
+        faasd_pipe_line(u, p, p->buf, p->len);
         p->len = 0;
     }
 
     faasd_fd_close(&p->fd);
+}
+
+
+/* a worker's line goes to the log; its stderr's are kept for a report */
+
+static void
+faasd_pipe_line(faasd_unit_t *u, faasd_pipe_t *p, const char *line,
+    size_t len)
+{
+    faasd_log_worker(u, line, len);
+
+    if (p == &u->err && u->fn->version != NULL) {
+        faas_failure_log_append(u->err_tail, &u->err_tail_len, line, len);
+    }
 }
 
 

@@ -111,13 +111,22 @@ ngx_http_faas_handler(ngx_http_request_t *r)
             return rv;
         }
 
-        if (rc == FAAS_MATCH_NOT_FOUND) {
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "faas: no route for \"%V\"", &r->uri);
-            return ngx_http_faas_not_found(r);
-        }
+        if (rc != FAAS_MATCH_OK || method == 0) {
 
-        if (rc == FAAS_MATCH_METHOD || method == 0) {
+            /* the gateway's own answers can be traced like a function's */
+
+            ngx_http_set_ctx(r, ctx, ngx_http_faas_module);
+
+            if (ngx_http_faas_trace_id(r, ctx) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            if (rc == FAAS_MATCH_NOT_FOUND) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                               "faas: no route for \"%V\"", &r->uri);
+                return ngx_http_faas_not_found(r);
+            }
+
             return ngx_http_faas_not_allowed(r, ctx->match.allowed);
         }
 

@@ -170,6 +170,12 @@ ngx_http_faas_load(ngx_conf_t *cf, ngx_http_faas_main_conf_t *fmcf,
     cln->handler = ngx_http_faas_manifest_cleanup;
     cln->data = m;
 
+    if (faas_manifest_check_code(m, &err) != FAAS_OK) {
+        faas_error_format(&err, (char *) msg, sizeof(msg));
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", msg);
+        return NGX_ERROR;
+    }
+
     for (i = 0; i < m->nnotes; i++) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, cf->log, 0, "faas: %s",
                        m->notes[i]);

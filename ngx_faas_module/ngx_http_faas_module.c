@@ -11,9 +11,17 @@
 
 #include "ngx_http_faas_module.h"
 
+#include <grp.h>
+#include <pwd.h>
+
+
+#define NGX_HTTP_FAAS_GROUPS_MAX  256
+
 
 static ngx_int_t ngx_http_faas_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_faas_postconfiguration(ngx_conf_t *cf);
+static void ngx_http_faas_check_socket_dir(ngx_conf_t *cf,
+    ngx_http_faas_main_conf_t *fmcf);
 static ngx_int_t ngx_http_faas_init_process(ngx_cycle_t *cycle);
 static void ngx_http_faas_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_faas_create_main_conf(ngx_conf_t *cf);
@@ -355,7 +363,193 @@ ngx_http_faas_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    ngx_http_faas_check_socket_dir(cf, fmcf);
+
     return ngx_http_faas_keepalive_init(cf, fmcf);
+}
+
+
+/*
+ * Workers that cannot enter the socket directory fail every request
+ * with 502 and a "Permission denied" per connect(); said once here
+ * instead, at start, reload and nginx -t, where a warning is seen (the
+ * configured error_log is not in force yet).  Each component of the
+ * path is judged by its mode bits for the workers' uid, primary and
+ * supplementary groups, as the kernel would, except for ACLs and
+ * capabilities.  "user" is as far as it is read: a "user" after the
+ * http block is not known yet, and nginx's default is assumed.  A
+ * directory that does not exist yet is faasd's to create.
+ */
+
+static void
+ngx_http_faas_check_socket_dir(ngx_conf_t *cf,
+    ngx_http_faas_main_conf_t *fmcf)
+{
+    int               i, ngroups;
+    char             *user, *p, path[NGX_MAX_PATH + 1];
+    char              owner[32], group[32], name[32];
+    gid_t             gid, groups[NGX_HTTP_FAAS_GROUPS_MAX];
+    uid_t             uid;
+    u_char            mode[5];
+    mode_t            bit;
+    struct stat       st;
+    struct group     *gr;
+    struct passwd    *pw;
+    ngx_str_t        *dir;
+    ngx_core_conf_t  *ccf;
+
+    dir = &fmcf->socket_dir;
+
+    if ((fmcf->functions.nelts == 0 && fmcf->redis == NULL)
+        || dir->len == 0 || dir->len > NGX_MAX_PATH || dir->data[0] != '/')
+    {
+        return;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    ngroups = 0;
+    user = NULL;
+
+    if (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        uid = ccf->user;
+        gid = ccf->group;
+        user = ccf->username;
+
+    } else if (geteuid() == 0) {
+
+        /* as ngx_core_module_init_conf() will decide */
+
+        pw = getpwnam(NGX_USER);
+        gr = getgrnam(NGX_GROUP);
+
+        if (pw == NULL || gr == NULL) {
+            return;
+        }
+
+        uid = pw->pw_uid;
+        gid = gr->gr_gid;
+        user = NGX_USER;
+
+    } else {
+
+        /* not root: the workers are nginx's user, with its groups */
+
+        uid = geteuid();
+        gid = getegid();
+        ngroups = getgroups(NGX_HTTP_FAAS_GROUPS_MAX, groups);
+
+        /* getpwuid()'s buffer is reused below */
+
+        pw = getpwuid(uid);
+
+        if (pw != NULL) {
+            ngx_cpystrn((u_char *) name, (u_char *) pw->pw_name,
+                        sizeof(name));
+            user = name;
+        }
+    }
+
+    if (uid == 0) {
+        return;
+    }
+
+    if (geteuid() == 0 && user != NULL) {
+        ngroups = NGX_HTTP_FAAS_GROUPS_MAX;
+
+        if (getgrouplist(user, gid, groups, &ngroups) == -1) {
+            ngroups = 0;
+        }
+    }
+
+    if (ngroups < 0) {
+        ngroups = 0;
+    }
+
+    ngx_memcpy(path, dir->data, dir->len);
+    path[dir->len] = '\0';
+
+    /* "/", "/run", "/run/ngx_faas" */
+
+    for (p = path + 1; ; p++) {
+        if (*p != '/' && *p != '\0') {
+            continue;
+        }
+
+        *p = '\0';
+
+        if (stat(p == path + 1 ? "/" : path, &st) == -1) {
+
+            if (ngx_errno == NGX_ENOENT) {
+                ngx_log_error(NGX_LOG_NOTICE, cf->log, 0,
+                              "faas_socket_dir \"%V\" does not exist yet "
+                              "(\"%s\" is missing): faasd -s creates it",
+                              dir, path);
+            }
+
+            return;
+        }
+
+        if (!S_ISDIR(st.st_mode)) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "faas_socket_dir \"%V\": \"%s\" is not a "
+                          "directory", dir, path);
+            return;
+        }
+
+        if (st.st_uid == uid) {
+            bit = S_IXUSR;
+
+        } else {
+            bit = S_IXOTH;
+
+            if (st.st_gid == gid) {
+                bit = S_IXGRP;
+            }
+
+            for (i = 0; i < ngroups; i++) {
+                if (groups[i] == st.st_gid) {
+                    bit = S_IXGRP;
+                }
+            }
+        }
+
+        if (!(st.st_mode & bit)) {
+            pw = getpwuid(st.st_uid);
+            ngx_cpystrn((u_char *) owner,
+                        (u_char *) (pw ? pw->pw_name : "?"), sizeof(owner));
+            gr = getgrgid(st.st_gid);
+            ngx_cpystrn((u_char *) group,
+                        (u_char *) (gr ? gr->gr_name : "?"), sizeof(group));
+
+            /* nginx's formats have no octal */
+
+            for (i = 0; i < 4; i++) {
+                mode[i] = (u_char) ('0' + ((st.st_mode >> (9 - 3 * i)) & 7));
+            }
+
+            mode[4] = '\0';
+
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "faas_socket_dir \"%V\": \"%s\" cannot be "
+                          "entered by user \"%s\" (mode %s, owner %s, "
+                          "group %s), which nginx's workers run as, so "
+                          "they cannot connect to the functions' sockets: "
+                          "%s", dir, p == path + 1 ? "/" : path,
+                          user ? user : "?", mode, owner, group,
+                          p == path + dir->len
+                          ? "run faasd with -g, a group of that user"
+                          : "give that user search permission on it");
+            return;
+        }
+
+        if (p == path + dir->len) {
+            return;
+        }
+
+        *p = '/';
+    }
 }
 
 
@@ -538,7 +732,12 @@ ngx_http_faas_create_loc_conf(ngx_conf_t *cf)
     flcf->upstream.intercept_404 = 0;
     flcf->upstream.pass_request_headers = 0;
     flcf->upstream.pass_request_body = 0;
-    flcf->upstream.force_ranges = 1;
+
+    /*
+     * a function's answer is made per request: no "Accept-Ranges: bytes"
+     * (a function that serves ranges says so itself, and it is passed on)
+     */
+    flcf->upstream.force_ranges = 0;
 
     return flcf;
 }

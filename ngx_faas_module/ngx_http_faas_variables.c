@@ -65,7 +65,13 @@ ngx_http_faas_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
 
-    if (ctx == NULL || ctx->function == NULL) {
+    /* a 404 or 405 of the gateway has a trace id and no function */
+
+    if (ctx == NULL
+        || (ctx->function == NULL
+            && (data != offsetof(ngx_http_faas_ctx_t, trace_id)
+                || ctx->trace_id.len == 0)))
+    {
         v->not_found = 1;
         return NGX_OK;
     }

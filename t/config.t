@@ -13,6 +13,10 @@ use FaasTest;
 my $t = FaasTest->new;
 my $fdir = $t->dir . '/functions';
 
+# the code the manifests name (faas_manifest_check_code)
+$t->function($_, 'index.js' => "exports.handler = async () => {};\n")
+    for qw(bad dup);
+
 sub nginx_t {
     my ($manifest, $http) = @_;
     $t->write_file('functions/bad/f.yml', $manifest) if defined $manifest;
@@ -201,6 +205,46 @@ like($out, qr{"faas_buffer_size" must be at least 1k}, 'tiny buffer');
     }
 EOF
 is($rc, 0, 'good configuration passes nginx -t') or diag($out);
+unlike($out, qr/\[warn\].*faas_socket_dir/,
+       'a socket directory nginx may enter: no warning');
+
+# a socket directory the workers' user cannot enter: a warning, naming
+# the directory at fault, the user and what to do; nginx -t still passes
+{
+    my $user = $> == 0 ? 'nobody' : scalar getpwuid($>);
+    my $closed = $t->dir . '/closed';
+    mkdir $closed;
+    mkdir "$closed/sock";
+    chmod 0755, "$closed/sock";
+    chmod 0600, $closed;     # not even its owner, when not root, may enter
+
+    my $conf = $t->read_file('nginx/nginx.conf');
+    $t->write_file('nginx/nginx.conf', $conf
+        =~ s{faas_socket_dir \S+;}{faas_socket_dir $closed/sock;}r);
+    ($rc, $out) = $t->nginx_test;
+    is($rc, 0, 'a socket directory the workers cannot enter: nginx -t passes');
+    like($out, qr{\[warn\].*faas_socket_dir "\Q$closed\E/sock": "\Q$closed\E" cannot be entered by user "\Q$user\E" \(mode 0600, owner \S+, group \S+\).*give that user search permission on it},
+         'and warns, naming the directory, the user and the mode')
+        or diag($out);
+
+    chmod 0755, $closed;
+    chmod 0600, "$closed/sock";
+    ($rc, $out) = $t->nginx_test;
+    like($out, qr{\[warn\].*"\Q$closed\E/sock" cannot be entered by user "\Q$user\E" \(mode 0600,.*run faasd with -g, a group of that user},
+         'the socket directory itself: faasd -g is the way')
+        or diag($out);
+
+    # faasd makes it later: a notice, no warning
+    $t->write_file('nginx/nginx.conf', $conf
+        =~ s{faas_socket_dir \S+;}{faas_socket_dir $closed/none/sock;}r);
+    ($rc, $out) = $t->nginx_test;
+    is($rc, 0, 'a socket directory not made yet: nginx -t passes');
+    like($out, qr{\[notice\].*faas_socket_dir "\Q$closed\E/none/sock" does not exist yet \("\Q$closed\E/none" is missing\)},
+         'with a notice');
+    unlike($out, qr/\[warn\]/, 'and no warning');
+
+    $t->write_file('nginx/nginx.conf', $conf);
+}
 
 $t->function('bad', 'index.js' => "exports.handler = async (ctx) => { ctx.body = 'good'; };\n");
 $t->run(wait => ['good-0']);

@@ -343,7 +343,7 @@ is(rget('generation'), 22, 'concurrent deploys: two generations each');
 my $g = rget('generation');
 
 my $bad = $t->function('bad', 'f.yml' => "service: x\nfunctions:\n  a:\n"
-    . "    handler: index.handler\n    timeout: abc\n");
+    . "    handler: index.handler\n    timeout: abc\n", 'index.js' => $JS);
 ($rc, $out, $err) = ctl('deploy', $bad, '--store', $store);
 is($rc, 1, 'bad manifest');
 is($err, "faasctl: $bad/f.yml:5:14: functions.a.timeout: expected a number "

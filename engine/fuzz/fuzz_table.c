@@ -7,7 +7,8 @@
  * What parses must come back the same through its serialiser: the
  * round trip that faasctl and the gateways' disk cache rely on.  The
  * same bytes are also read as a Redis URL, whose "safe" form must never
- * hold the password.
+ * hold the password, and as a start failure report (P:failure:FN:V),
+ * which must come out bounded and without control characters but "\n".
  */
 
 
@@ -23,6 +24,7 @@ static int fuzz_str_equal(const char *a, const char *b);
 static void fuzz_table(const uint8_t *data, size_t size);
 static void fuzz_version(const uint8_t *data, size_t size);
 static void fuzz_url(const uint8_t *data, size_t size);
+static void fuzz_failure(const uint8_t *data, size_t size);
 
 
 static int
@@ -222,6 +224,59 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_table(data, size);
     fuzz_version(data, size);
     fuzz_url(data, size);
+    fuzz_failure(data, size);
 
     return 0;
+}
+
+
+static void
+fuzz_failure(const uint8_t *data, size_t size)
+{
+    char            *json;
+    size_t           i;
+    faas_error_t     err;
+    faas_failure_t   f, g;
+
+    if (faas_failure_parse("fuzz", (const char *) data, size, &f, &err)
+        != FAAS_OK)
+    {
+        return;
+    }
+
+    if (strlen(f.why) > FAAS_FAILURE_WHY_MAX
+        || strlen(f.log) > FAAS_FAILURE_LOG_MAX)
+    {
+        abort();
+    }
+
+    for (i = 0; f.why[i]; i++) {
+        if ((unsigned char) f.why[i] < 0x20 || f.why[i] == 0x7f) {
+            abort();
+        }
+    }
+
+    for (i = 0; f.log[i]; i++) {
+        if (((unsigned char) f.log[i] < 0x20 && f.log[i] != '\n')
+            || f.log[i] == 0x7f)
+        {
+            abort();
+        }
+    }
+
+    json = faas_failure_encode(&f);
+    if (json == NULL) {
+        return;
+    }
+
+    if (faas_failure_parse("fuzz", json, strlen(json), &g, &err) != FAAS_OK
+        || strcmp(f.why, g.why) != 0
+        || strcmp(f.log, g.log) != 0
+        || f.slot != g.slot
+        || f.at != g.at)
+    {
+        abort();
+    }
+
+    free(json);
 }

@@ -42,6 +42,7 @@ static void test_parse_router(void);
 static void test_version_record(void);
 static void test_names(void);
 static void test_keys(void);
+static void test_failure(void);
 static void test_urls(void);
 static void test_url_errors(void);
 
@@ -1674,6 +1675,125 @@ test_keys(void)
               64 + 11 + 64 + 1 + 32);
     CHECK_INT(faas_key_version(buf, sizeof(buf), prefix, fn, v),
               64 + 9 + 64 + 1 + 32);
+    CHECK_INT(faas_key_failure(buf, sizeof(buf), prefix, fn, v),
+              64 + 9 + 64 + 1 + 32);
+
+    n = faas_key_failure(buf, sizeof(buf), "faas", "hello", "v3");
+    CHECK_MEM(buf, n, "faas:failure:hello:v3");
+    CHECK_INT(faas_key_failure(buf, sizeof(buf), "faas", "f", NULL), 0);
+}
+
+
+/* a start failure: the log's bounds, the value, and a hostile value */
+
+static void
+test_failure(void)
+{
+    char            *json, line[FAAS_FAILURE_LOG_MAX * 2], big[40000];
+    size_t           len, i, lines;
+    faas_error_t     err;
+    faas_failure_t   f, g;
+
+    memset(&f, 0, sizeof(faas_failure_t));
+    len = 0;
+
+    faas_failure_log_append(f.log, &len, "one", 3);
+    faas_failure_log_append(f.log, &len, "two", 3);
+    CHECK_STR(f.log, "one\ntwo\n");
+    CHECK_INT(len, 8);
+
+    /* at most FAAS_FAILURE_LOG_LINES lines: the oldest go */
+
+    for (i = 0; i < 30; i++) {
+        snprintf(line, sizeof(line), "line %zu", i);
+        faas_failure_log_append(f.log, &len, line, strlen(line));
+    }
+
+    for (lines = 0, i = 0; i < len; i++) {
+        lines += f.log[i] == '\n';
+    }
+
+    CHECK_INT(lines, FAAS_FAILURE_LOG_LINES);
+    CHECK(strncmp(f.log, "line 10\n", 8) == 0);
+    CHECK(strstr(f.log, "line 29\n") != NULL);
+    CHECK_INT(strlen(f.log), len);
+
+    /* at most FAAS_FAILURE_LOG_MAX bytes; an over-long line keeps its start */
+
+    memset(line, 'x', sizeof(line));
+    line[0] = 'A';
+    faas_failure_log_append(f.log, &len, line, 1000);
+    faas_failure_log_append(f.log, &len, line, 1000);
+    faas_failure_log_append(f.log, &len, line, 1000);
+    CHECK(len <= FAAS_FAILURE_LOG_MAX);
+    CHECK(f.log[0] == 'A');
+    CHECK_INT(strlen(f.log), len);
+
+    faas_failure_log_append(f.log, &len, line, sizeof(line));
+    CHECK_INT(len, FAAS_FAILURE_LOG_MAX);
+    CHECK(f.log[0] == 'A' && f.log[len - 1] == '\n');
+
+    /* there and back */
+
+    memset(&f, 0, sizeof(faas_failure_t));
+    len = 0;
+    f.at = 1700000000123ULL;
+    f.slot = 1;
+    snprintf(f.why, sizeof(f.why), "exited with code 1");
+    faas_failure_log_append(f.log, &len, "SyntaxError: Unexpected token '}'",
+                            33);
+
+    json = faas_failure_encode(&f);
+    CHECK(json != NULL);
+
+    if (json) {
+        CHECK_INT(faas_failure_parse("k", json, strlen(json), &g, &err),
+                  FAAS_OK);
+        CHECK(g.at == f.at);
+        CHECK_INT(g.slot, 1);
+        CHECK_STR(g.why, "exited with code 1");
+        CHECK_STR(g.log, "SyntaxError: Unexpected token '}'\n");
+        free(json);
+    }
+
+    /* what anyone could have written there */
+
+#define BAD(text, want)                                                      \
+    CHECK_INT(faas_failure_parse("faas:failure:f:v1", text, strlen(text),    \
+                                 &g, &err), FAAS_ERROR);                     \
+    CHECK(strstr(err.msg, want) != NULL);                                    \
+    CHECK_STR(err.file, "faas:failure:f:v1")
+
+    BAD("", "expected a JSON object");
+    BAD("[1]", "expected a JSON object");
+    BAD("{\"why\": 5}", "\"why\": expected a string");
+    BAD("{\"log\": \"x\"}", "\"why\": expected a string");
+    BAD("{\"why\": \"x\", \"log\": {}}", "\"log\": expected a string");
+
+    snprintf(big, sizeof(big), "{\"why\": \"%0*d\"}",
+             FAAS_FAILURE_WHY_MAX + 1, 0);
+    BAD(big, "\"why\": too long");
+
+    snprintf(big, sizeof(big), "{\"why\": \"x\", \"log\": \"%0*d\"}",
+             FAAS_FAILURE_LOG_MAX + 1, 0);
+    BAD(big, "\"log\": too long");
+
+    memset(big, ' ', sizeof(big));
+    big[sizeof(big) - 1] = '\0';
+    memcpy(big, "{\"why\": \"x\"}", 12);
+    BAD(big, "longer than");
+
+#undef BAD
+
+    /* terminal sequences do not reach a terminal */
+
+    json = "{\"why\": \"a\\u001b[2Jb\\nc\", \"log\": "
+           "\"x\\u001b]0;t\\u0007\\ny\\tz\\n\", \"at\": -5, \"slot\": 99}";
+    CHECK_INT(faas_failure_parse("k", json, strlen(json), &g, &err), FAAS_OK);
+    CHECK_STR(g.why, "a?[2Jb?c");
+    CHECK_STR(g.log, "x?]0;t?\ny?z\n");
+    CHECK(g.at == 0);
+    CHECK_INT(g.slot, 0);
 }
 
 
@@ -2028,6 +2148,7 @@ main(void)
     test_version_record();
     test_names();
     test_keys();
+    test_failure();
     test_urls();
     test_url_errors();
 

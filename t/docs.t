@@ -48,7 +48,8 @@ for my $src ("$TOP/examples/hello", "$TOP/examples/users",
 }
 system('chmod', '-R', 'a+rX', "$tmp/srv") == 0 or BAIL_OUT("chmod: $?");
 
-# the fenced blocks of a markdown file: [lang, text, line, partial]
+# the fenced blocks of a markdown file: {lang, text, line, partial,
+# section (the heading they are under)}
 sub snippets {
     my ($file) = @_;
     open my $fh, '<', $file or die "$file: $!";
@@ -56,7 +57,7 @@ sub snippets {
     close $fh;
 
     my (@out, $cur);
-    my $prev = '';
+    my ($prev, $section) = ('', '');
     for my $i (0 .. $#lines) {
         my $l = $lines[$i];
         if ($cur) {
@@ -72,8 +73,9 @@ sub snippets {
             my $lang = $1;
             my $partial = $prev =~ /^<!--\s*snippet:\s*partial\s*-->/;
             $cur = { lang => $lang, text => '', line => $i + 1,
-                     partial => $partial ? 1 : 0 };
+                     partial => $partial ? 1 : 0, section => $section };
         }
+        $section = $1 if $l =~ /^##+\s+(.*?)\s*$/;
         $prev = $l if $l =~ /\S/;
     }
     return @out;
@@ -196,4 +198,67 @@ for my $file (@files) {
 
 ok($checked >= 12, "$checked snippets checked, $partial marked partial");
 
-done_testing();
+# README's "Deploying through Redis", run as written, as root: nginx's
+# workers as www-data, faasd's sockets given to www-data, the table cache
+# in a directory of www-data's.  Redis is the test's own, on a free port,
+# and faasctl's store is in the test's directory.
+sub readme_redis {
+    my @s = grep { $_->{section} eq 'Deploying through Redis' }
+            snippets("$TOP/README.md");
+    my ($conf) = grep { $_->{lang} eq 'nginx' } @s;
+    my ($sh) = grep { $_->{lang} eq 'sh' } @s;
+    ok($conf && $sh, "README's Redis setup found") or return;
+
+    $t->start_redis(tcp => 1);
+    my $redis = 'redis://127.0.0.1:' . $t->port('redis');
+    my $readme = sub {
+        my $text = relocate($_[0]);
+        $text =~ s{redis://127\.0\.0\.1:6379}{$redis}g;
+        $text =~ s{(?<![\w/])build/bin/}{$FaasTest::BUILD/bin/}g;
+        $text =~ s{(?<![\w/])examples/}{$TOP/examples/}g;
+        return $text;
+    };
+
+    # faasctl's defaults, redis://127.0.0.1:6379 and /var/lib/ngx_faas/code,
+    # moved as README says they may be
+    local $ENV{FAAS_REDIS} = $redis;
+    local $ENV{FAAS_STORE} = "$tmp/code";
+    for my $line (split /\n/, $readme->($sh->{text})) {
+        my ($cmd, $comment) = $line =~ /^(.*?)\s*(?:#\s*(.*))?$/;
+        next unless $cmd =~ /\S/;
+        if ($cmd =~ s/\s*&$//) {
+            $t->start_process('faasd', 'sh', '-c', "exec $cmd");
+            next;
+        }
+        my ($rc, $out, $err) = $t->command(60, 'sh', '-c', $cmd);
+        is($rc, 0, "README: $cmd") or diag($err, $t->read_file('faasd.out'));
+        if (($comment // '') =~ /^prints: (.*)/) {
+            is($out, "$1\n", "README: it prints $1");
+        }
+    }
+
+    $t->write_file('nginx/readme.conf', $readme->(nginx_conf($conf->{text})));
+    $t->spawn('nginx', $FaasTest::NGINX, '-p', "$tmp/nginx/",
+              '-e', "$tmp/nginx/logs/error.log", '-c', "$tmp/nginx/readme.conf",
+              '-g', "daemon off; pid $tmp/nginx/nginx.pid;");
+    $t->wait_port($t->port, 10, 'nginx');
+
+    my $r = $t->http(GET => '/api/hello');
+    is($r->{status}, 200, 'README: hello answers through nginx');
+    is($r->{body}, '{"hello":"world"}', 'README: from the deployed code');
+
+    my $cache = "$tmp/var/cache/ngx_faas/table.json";
+    ok($t->wait_for(sub { -s $cache }, 10), 'README: the table is cached');
+    is((stat $cache)[4], scalar getpwnam('www-data'),
+       "README: by nginx's workers, as www-data");
+    unlike($t->read_file($t->error_log), qr/Permission denied/,
+           'README: no "Permission denied" in error.log');
+}
+
+SKIP: {
+    skip "README's Redis setup is run as root", 1 unless $> == 0;
+    skip 'no www-data user', 1 unless defined getpwnam('www-data');
+    subtest "README's Redis setup, run" => \&readme_redis;
+}
+
+$t->done;

@@ -93,14 +93,18 @@ sub start_demo {
     local $ENV{FAAS_PORT} = $t->port;
     local $ENV{FAAS_DEMO_DIR} = $t->dir . '/demo';
     local $ENV{NGX_FAAS_BUILD} = $FaasTest::BUILD;
+    # a shell started with SIGINT ignored (prove in the background) could
+    # not trap it: the demo gets it as a terminal would give it
+    local $SIG{INT} = 'DEFAULT';
     $t->start_process('demo', "$FaasTest::TOP/scripts/run-demo");
 
+    # "Logs:" ends what it prints once everything is up
     my $ready = $t->wait_for(sub {
-        $t->read_file('demo.out') =~ /\(Ctrl-C stops it\)|^run-demo: /m
+        $t->read_file('demo.out') =~ /^(Logs: |run-demo: )/m
     }, 120);
     my $out = $t->read_file('demo.out');
-    ok($ready && $out =~ /\(Ctrl-C stops it\)/, 'the demo says it is ready')
-        or diag($out);
+    ok($ready && $out =~ /\(Ctrl-C stops it\)/ && $out =~ /^Logs: /m,
+       'the demo says it is ready') or diag($out);
     return grep { s/^  (?=curl |export |for |\S*faasctl )// }
            split /\n/, $out;
 }

@@ -15,19 +15,26 @@ exports.initializer = async (context) => {
 
 exports.handler = async (ctx) => {
   const id = ctx.params.id;
+  const body = store.has(id) ? store.get(id) : null;
+
+  // /api/users/:id/profile: what the demo's page asks once it has the user
+  if (ctx.route === '/api/users/:id/profile') {
+    ctx.body = { id, name: body && body.name ? body.name : null, region };
+    return;
+  }
 
   if (ctx.method === 'POST') {
-    const body = ctx.request.body === undefined ? null : ctx.request.body;
+    const posted = ctx.request.body === undefined ? null : ctx.request.body;
 
-    store.set(id, body);
+    store.set(id, posted);
     ctx.status = 201;
     ctx.set('Location', '/api/users/' + encodeURIComponent(id));
-    ctx.body = { id, body, region };
+    ctx.body = { id, body: posted, region };
     return;
   }
 
   if (store.has(id)) {
-    ctx.body = { id, body: store.get(id), region };
+    ctx.body = { id, body, region };
     return;
   }
 

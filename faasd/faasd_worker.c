@@ -930,9 +930,17 @@ faasd_child_say(const char *what, const char *arg, int fd, int en,
                  arg[0] ? " \"" : "", arg, arg[0] ? "\"" : "",
                  en ? ": " : "", en ? strerror(en) : "", then);
 
-    if (n > 0) {
-        (void) write(fd, buf, (size_t) n < sizeof(buf) ? (size_t) n
-                                                       : sizeof(buf) - 1);
+    if (n <= 0) {
+        return;
+    }
+
+    if ((size_t) n >= sizeof(buf)) {
+        n = sizeof(buf) - 1;
+    }
+
+    /* the child has nowhere else to say it */
+    if (write(fd, buf, n) != n) {
+        return;
     }
 }
 

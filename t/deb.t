@@ -79,17 +79,19 @@ is(readlink('/usr/share/nginx/modules') =~ s{^\.\./\.\./}{/usr/}r,
    '/usr/lib/nginx/modules',
    'which nginx\'s prefix resolves to /usr/lib/nginx/modules');
 
-my ($abi) = $t->read_file('/usr/share/nginx/src/debian/libnginx-mod.abisubstvars')
-            =~ /^nginx:abi=(\S+)$/m;
+my $abivars = '/usr/share/nginx/src/debian/libnginx-mod.abisubstvars';
+my ($abi) = $t->read_file($abivars) =~ /^nginx:abi=(\S+)$/m;
 like(field('libnginx-mod-http-faas', 'Depends'), qr/(^|, )\Q$abi\E(,|$)/,
      "the module depends on the nginx ABI it was built for ($abi)");
 like(`dpkg-query -W -f '\${Provides}' nginx`, qr/\Q$abi\E/,
      'which the installed nginx provides');
 like(control_file('libnginx-mod-http-faas', 'postinst'),
-     qr{ln -sf /usr/share/nginx/modules-available/\$from\s+\\\s+/etc/nginx/modules-enabled/\$to}
-     , 'postinst enables the module in /etc/nginx/modules-enabled');
+     qr{ln[ ]-sf[ ]/usr/share/nginx/modules-available/\$from\s+\\\s+
+        /etc/nginx/modules-enabled/\$to}x,
+     'postinst enables the module in /etc/nginx/modules-enabled');
 like(control_file('libnginx-mod-http-faas', 'postinst'),
-     qr/mod-http-faas\.conf:50-mod-http-faas\.conf/, 'as 50-mod-http-faas.conf');
+     qr/mod-http-faas\.conf:50-mod-http-faas\.conf/,
+     'as 50-mod-http-faas.conf');
 
 # --- faasd, faasctl, the runtime, the unit
 

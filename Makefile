@@ -14,9 +14,21 @@ NGINX_RELEASES  = $(shell ls $(NGINX_VENDOR)/nginx-*.tar.gz 2>/dev/null \
 NGINX_NEWEST    = $(lastword $(NGINX_RELEASES))
 NGINX_OLDER     = $(filter-out $(NGINX_NEWEST),$(NGINX_RELEASES))
 
+# where `make install` puts things (DESTDIR-aware); the packages use /usr
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+LIBDIR      ?= $(PREFIX)/lib
+DOCDIR      ?= $(PREFIX)/share/doc/ngx-faas
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= /lib/systemd/system
+RUNTIME_DIR ?= $(LIBDIR)/ngx_faas/runtime/node
+NGINX_MODULES_DIR ?= /usr/lib/nginx/modules
+
 WARN     = -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu99 -Iengine -fPIC
+ALL_CFLAGS = $(CFLAGS) $(CPPFLAGS) $(WARN) -std=gnu99 -Iengine -fPIC
 
 ENGINE_SRCS = $(wildcard engine/*.c)
 ENGINE_HDRS = $(wildcard engine/*.h)
@@ -29,6 +41,13 @@ MODULE      = $(BUILD)/modules/ngx_http_faas_module.so
 
 FAASD       = $(BUILD)/bin/faasd
 FAASD_SRCS  = $(wildcard faasd/*.c)
+
+# faasd's default runtime (-r): the source tree's for $(FAASD), which the
+# tests and the demo run; the installed one for what `make install` puts
+# in place, built apart so that no build path ends up installed
+FAASD_RUNTIME ?= $(abspath runtime/node/bin/faas-worker.js)
+FAASD_INST    = $(BUILD)/install/faasd
+FAASD_INST_RUNTIME = $(RUNTIME_DIR)/bin/faas-worker.js
 
 FAASCTL      = $(BUILD)/bin/faasctl
 FAASCTL_SRCS = $(wildcard faasctl/*.c)
@@ -44,7 +63,7 @@ FUZZ_SECONDS ?= 10
 .PHONY: all setup build module engine faasd faasctl runtime unit fuzz \
         test test-unit test-runtime test-integration run bench \
         compat test-newest \
-        bench-aggregate clean
+        bench-aggregate build-install install deb clean FORCE
 
 all: build
 
@@ -67,22 +86,37 @@ $(ENGINE_LIB): $(ENGINE_OBJS)
 # so that configure may write beside it.
 module: $(MODULE)
 
+# MODULE_CC_OPT and MODULE_LD_OPT add to nginx's --with-cc-opt and
+# --with-ld-opt (debian/rules gives dpkg-buildflags' hardening there)
 $(MODULE): config $(MODULE_SRCS) $(ENGINE_SRCS) $(ENGINE_HDRS)
-	@scripts/build-module $(NGINX_SRC) $(BUILD)
+	@NGX_FAAS_CC_OPT='$(MODULE_CC_OPT)' NGX_FAAS_LD_OPT='$(MODULE_LD_OPT)' \
+	    scripts/build-module $(NGINX_SRC) $(BUILD)
 
 faasd: $(FAASD)
 
 $(FAASD): $(FAASD_SRCS) $(ENGINE_LIB) $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) \
-	    -DFAASD_DEFAULT_RUNTIME='"$(abspath runtime/node/bin/faas-worker.js)"' \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) \
+	    -DFAASD_DEFAULT_RUNTIME='"$(FAASD_RUNTIME)"' \
+	    -o $@ $(FAASD_SRCS) $(ENGINE_LIB) -lhiredis $(ENGINE_LIBS)
+
+# rebuilt when RUNTIME_DIR changes
+$(FAASD_INST).runtime: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FAASD_INST_RUNTIME)' | cmp -s - $@ \
+	    || echo '$(FAASD_INST_RUNTIME)' > $@
+
+$(FAASD_INST): $(FAASD_SRCS) $(ENGINE_LIB) $(ENGINE_HDRS) $(FAASD_INST).runtime
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) \
+	    -DFAASD_DEFAULT_RUNTIME='"$(FAASD_INST_RUNTIME)"' \
 	    -o $@ $(FAASD_SRCS) $(ENGINE_LIB) -lhiredis $(ENGINE_LIBS)
 
 faasctl: $(FAASCTL)
 
 $(FAASCTL): $(FAASCTL_SRCS) $(FAASCTL_HDRS) $(ENGINE_LIB) $(ENGINE_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ifaasctl -o $@ $(FAASCTL_SRCS) $(ENGINE_LIB) \
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Ifaasctl -o $@ $(FAASCTL_SRCS) \
+	    $(ENGINE_LIB) \
 	    -lhiredis -lcjson $(ENGINE_LIBS)
 
 runtime:
@@ -139,13 +173,18 @@ compat:
 	    $(BUILD)/nginx-$$v/sbin/nginx -V 2>&1 | head -n 1; \
 	done
 
-# the integration tests again, on the newest nginx built above
+# the integration tests again, on the newest nginx built above: those
+# that run nginx (the others test faasd, faasctl and the packages alone)
+NEWEST_SKIP = t/deb.t t/demo.t t/faasctl.t t/faasctl_release.t \
+              t/faasd_redis.t t/faasd_notify.t
+NEWEST_TESTS = $(filter-out $(NEWEST_SKIP),$(wildcard t/*.t))
+
 test-newest: build compat
 	@if [ -n "$(NGINX_NEWEST)" ]; then \
 	    echo "# integration tests on nginx $(NGINX_NEWEST)"; \
 	    NGX_FAAS_BUILD=$(abspath $(BUILD)/nginx-$(NGINX_NEWEST)) \
 	    NGINX_BIN=$(abspath $(BUILD)/nginx-$(NGINX_NEWEST)/sbin/nginx) \
-	        prove -j2 -It/lib t/; \
+	        prove -j2 -It/lib $(NEWEST_TESTS); \
 	fi
 
 test: setup build test-unit test-runtime fuzz test-integration test-newest
@@ -160,6 +199,35 @@ bench: setup build
 # the aggregation part of `make bench` alone
 bench-aggregate: setup build
 	@NGX_FAAS_BUILD=$(abspath $(BUILD)) bench/aggregate
+
+# what `make install` installs, built
+build-install: $(FAASD_INST) $(FAASCTL) $(MODULE)
+
+# faasd, faasctl, the runtime, faasd's unit and defaults, the module
+install: build-install
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(RUNTIME_DIR)/bin $(DESTDIR)$(RUNTIME_DIR)/lib \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default \
+	    $(DESTDIR)$(NGINX_MODULES_DIR) $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(FAASD_INST) $(DESTDIR)$(SBINDIR)/faasd
+	install -m 755 $(FAASCTL) $(DESTDIR)$(BINDIR)/faasctl
+	install -m 644 runtime/node/package.json $(DESTDIR)$(RUNTIME_DIR)/
+	install -m 755 runtime/node/bin/faas-worker.js $(DESTDIR)$(RUNTIME_DIR)/bin/
+	install -m 644 runtime/node/lib/*.js $(DESTDIR)$(RUNTIME_DIR)/lib/
+	sed -e 's|/usr/sbin/faasd|$(SBINDIR)/faasd|' \
+	    -e 's|/etc/default/ngx-faas|$(SYSCONFDIR)/default/ngx-faas|' \
+	    conf/faasd.service > $(DESTDIR)$(UNITDIR)/faasd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/faasd.service
+	install -m 644 conf/ngx-faas.default $(DESTDIR)$(SYSCONFDIR)/default/ngx-faas
+	install -m 644 $(MODULE) $(DESTDIR)$(NGINX_MODULES_DIR)/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 man/faasctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/faasd.8 $(DESTDIR)$(MANDIR)/man8/
+
+# the Debian packages, in $(BUILD)/deb (see docs/install.md)
+deb:
+	@scripts/build-deb $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD)

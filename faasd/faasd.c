@@ -43,6 +43,7 @@ static int faasd_pidfile(char *errbuf, size_t size);
 static void faasd_loop(void);
 static void faasd_signal_read(void);
 static void faasd_reload(void);
+static void faasd_notify_settled(void);
 static void faasd_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 static void faasd_cleanup(void);
@@ -129,6 +130,7 @@ main(int argc, char **argv)
                                                 : FAASD_DEFAULT_RUNTIME,
                               err, sizeof(err)) != 0
         || faasd_conf_access(&faasd_cycle.fns, err, sizeof(err)) != 0
+        || faasd_notify_init(err, sizeof(err)) != 0
         || faasd_signals(err, sizeof(err)) != 0
         || faasd_log_open(faasd_cycle.logfile, err, sizeof(err)) != 0)
     {
@@ -162,6 +164,7 @@ main(int argc, char **argv)
               faasd_cycle.sockdir, (long) faasd_cycle.sock_gid);
 
     faasd_workers_apply(&faasd_cycle.fns, &faasd_cycle.versions);
+    faasd_cycle.notify_ready = 1;
 
     faasd_loop();
 
@@ -818,6 +821,8 @@ faasd_loop(void)
         now = faasd_msec();
         faasd_workers_timers(now);
         faasd_redis_timers(now);
+
+        faasd_notify_settled();
     }
 
     free(pfd);
@@ -878,6 +883,11 @@ faasd_signal_read(void)
     }
 
     if (stop) {
+        if (!faasd_cycle.stopping) {
+            faasd_notify("STOPPING=1\nSTATUS=stopping, draining the "
+                         "workers");
+        }
+
         faasd_workers_stop(stop);
     }
 
@@ -900,6 +910,10 @@ faasd_reload(void)
 
     faasd_log(FAASD_LOG_NOTICE, "SIGHUP: reloading the manifests%s",
               faasd_cycle.redis ? " and the Redis table" : "");
+
+    /* READY=1 follows once the replacements are ready or dropped */
+    faasd_notify_reloading();
+    faasd_cycle.notify_ready = 1;
 
     faasd_redis_reload();
 
@@ -924,6 +938,37 @@ faasd_reload(void)
 
     faasd_log(FAASD_LOG_NOTICE, "reloaded: %zu functions, replacing their "
               "workers", set.n);
+}
+
+
+/*
+ * READY=1 once every worker of the start or of a reload is ready or has
+ * failed once; the Redis table's versions, read later, do not hold it.
+ */
+
+static void
+faasd_notify_settled(void)
+{
+    size_t         nready;
+    faasd_unit_t  *u;
+
+    if (!faasd_cycle.notify_ready || faasd_cycle.stopping
+        || !faasd_workers_settled())
+    {
+        return;
+    }
+
+    faasd_cycle.notify_ready = 0;
+    nready = 0;
+
+    for (u = faasd_cycle.units; u; u = u->next) {
+        if (u->slot != NULL && u->state == FAASD_RUNNING) {
+            nready++;
+        }
+    }
+
+    faasd_notify("READY=1\nSTATUS=%zu functions, %zu workers ready",
+                 faasd_cycle.fns.n + faasd_cycle.versions.n, nready);
 }
 
 
@@ -975,6 +1020,7 @@ faasd_cleanup(void)
         faasd_cycle.devnull = -1;
     }
 
+    faasd_notify_close();
     faasd_log_close();
 
     free(faasd_cycle.globs);

@@ -198,6 +198,8 @@ typedef struct {
     unsigned       serial;         /* temporary socket names */
     unsigned       stopping;
     unsigned       pidfile_written:1;
+    unsigned       notify_ready:1;        /* READY=1 is owed to systemd
+                                             once the workers settle */
     unsigned       endpoints_changed:1;   /* a version's worker became
                                              ready or went away */
 } faasd_cycle_t;
@@ -251,7 +253,18 @@ size_t faasd_workers_poll_fill(struct pollfd *pfd, faasd_unit_t **owner,
 void faasd_workers_poll_handle(struct pollfd *pfd, faasd_unit_t **owner,
     size_t n);
 void faasd_workers_sweep(void);
+int faasd_workers_settled(void);
 void faasd_workers_free(void);
+
+/* faasd_notify.c */
+int faasd_notify_init(char *errbuf, size_t size);
+void faasd_notify(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+void faasd_notify_reloading(void);
+void faasd_notify_close(void);
 
 /* faasd_redis.c */
 int faasd_redis_init(char *errbuf, size_t size);

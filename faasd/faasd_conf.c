@@ -229,7 +229,13 @@ faasd_conf_access(faasd_fnset_t *set, char *errbuf, size_t size)
         n = snprintf(errbuf, size, "workers run as %s cannot use \"%s\": %s",
                      faasd_cycle.user_env[1] + sizeof("USER=") - 1, path,
                      strerror(errno));
-        (void) write(fd[1], errbuf, n > 0 ? (size_t) n : 0);
+        n = (n < 0) ? 0 : ((size_t) n < size ? n : (ssize_t) size - 1);
+
+        /* a failed write leaves the parent without the reason, no worse */
+        if (write(fd[1], errbuf, n) != n) {
+            _exit(1);
+        }
+
         _exit(1);
     }
 

@@ -506,6 +506,33 @@ faasd_workers_sweep(void)
 }
 
 
+/*
+ * Whether every slot has had its first outcome: its worker ready, or
+ * failed at least once (a worker that keeps failing must not hold the
+ * start or a reload forever), and no replacement still starting.
+ */
+
+int
+faasd_workers_settled(void)
+{
+    faasd_slot_t  *s;
+
+    for (s = faasd_cycle.slots; s; s = s->next) {
+        if (s->pending != NULL) {
+            return 0;
+        }
+
+        if (s->active != NULL && !s->active->ever_ready
+            && s->active->failures == 0)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* at exit, and after a failed start: whatever is left, without waiting */
 
 void
@@ -907,9 +934,17 @@ faasd_child_say(const char *what, const char *arg, int fd, int en,
                  arg[0] ? " \"" : "", arg, arg[0] ? "\"" : "",
                  en ? ": " : "", en ? strerror(en) : "", then);
 
-    if (n > 0) {
-        (void) write(fd, buf, (size_t) n < sizeof(buf) ? (size_t) n
-                                                       : sizeof(buf) - 1);
+    if (n <= 0) {
+        return;
+    }
+
+    if ((size_t) n >= sizeof(buf)) {
+        n = sizeof(buf) - 1;
+    }
+
+    /* the child has nowhere else to say it */
+    if (write(fd, buf, n) != n) {
+        return;
     }
 }
 

@@ -186,8 +186,15 @@ for my $file (@files) {
             next;
         }
 
+        # the code beside it, as a user's directory has it: every
+        # handler's and initializer's file, so that faasd -t checks it
         my $dir = "$tmp/fyml/$n";
         $t->write_file("$dir/f.yml", relocate($s->{text}));
+        my %files = map { $_ => 1 } 'index',   # the default handler's
+                    $s->{text} =~ /^\s*(?:handler|initializer):\s*['"]?([\w\/.-]+)\.\w+/mg;
+        $t->write_file("$dir/$_.js",
+                       "exports.handler = async (ctx) => {};\n")
+            for keys %files;
         my ($rc, $out, $err) = $t->command(30, "$FaasTest::BUILD/bin/faasd",
             '-t', '-m', "$dir/f.yml", '-s', "$tmp/run/fyml-sock");
         is($rc, 0, "$where: faasd -t") or diag($err, "\n", $s->{text});

@@ -3107,7 +3107,7 @@ faas_read_uint(faas_ctx_t *ctx, faas_ynode_t *node, unsigned min,
 }
 
 
-/* names become socket file names: "<dir>/<name>-<slot>.sock" */
+/* names become socket file names: faas_socket_path() */
 
 static int
 faas_check_name(faas_ctx_t *ctx, faas_ynode_t *key)

@@ -18,12 +18,12 @@
 
 #include "faas_json.h"
 #include "faas_table.h"
+#include "faas_socket.h"
 
 
 #define FAAS_URL_MAX           4096
 #define FAAS_URL_HOST_MAX      255
 #define FAAS_URL_DB_MAX        1000
-#define FAAS_URL_PATH_MAX      107           /* sun_path less its NUL */
 
 #define FAAS_DEFAULT_HANDLER   "index.handler"
 
@@ -2501,10 +2501,10 @@ faas_redis_url_parse(const char *url, faas_redis_url_t *u,
             goto failed;
         }
 
-        if (strlen(u->path) > FAAS_URL_PATH_MAX) {
+        if (strlen(u->path) > FAAS_SOCKET_PATH_MAX) {
             faas_error_set(err, NULL, 0, 0, "invalid Redis URL: the socket "
                            "path is longer than %d bytes",
-                           FAAS_URL_PATH_MAX);
+                           FAAS_SOCKET_PATH_MAX);
             goto failed;
         }
 

@@ -16,10 +16,9 @@
 
 #include "faas_common.h"
 #include "faas_manifest.h"
+#include "faas_socket.h"
 #include "faas_table.h"
 
-
-#define FAASD_SUN_PATH_MAX   sizeof(((struct sockaddr_un *) 0)->sun_path)
 
 /* a worker's output line longer than this is split */
 #define FAASD_LINE_MAX       2048
@@ -140,7 +139,7 @@ struct faasd_unit_s {
     size_t         err_tail_len;
     char           err_tail[FAAS_FAILURE_LOG_MAX + 1];
 
-    char           path[FAASD_SUN_PATH_MAX];   /* "" once unlinked */
+    char           path[FAAS_SOCKET_PATH_MAX + 1];   /* "" once unlinked */
 };
 
 
@@ -155,7 +154,7 @@ struct faasd_slot_s {
                                       removed then; 0 when not */
     faasd_unit_t  *active;
     faasd_unit_t  *pending;        /* its replacement, while it starts */
-    char           path[FAASD_SUN_PATH_MAX];
+    char           path[FAAS_SOCKET_PATH_MAX + 1];
 };
 
 

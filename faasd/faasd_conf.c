@@ -44,9 +44,7 @@ static int faasd_conf_version(const faas_table_function_t *f,
     faasd_fn_t **out);
 static int faasd_conf_env(faasd_fn_t *fn, const faas_kv_t *env, size_t n,
     const char **bad);
-static int faasd_conf_sockdir_fits(const char *sockdir, const char *label);
 static int faasd_str_same(const char *a, const char *b);
-static int faasd_conf_name(const char *name);
 static void faasd_manifests_free(faasd_manifests_t *ms);
 
 
@@ -458,11 +456,11 @@ faasd_conf_fn(const faas_manifest_t *m, const faas_function_t *f,
 
     name = f->name ? f->name : "";
 
-    if (!faasd_conf_name(name)) {
+    if (!faas_function_name_valid(name, strlen(name))) {
         faas_error_set(err, m->file, f->line, f->column,
-                       "function name \"%s\" cannot name a socket: only "
-                       "letters, digits, \"_\", \"-\" and \".\" (not "
-                       "first) are allowed", name);
+                       "function name \"%s\" cannot name a socket: use 1 "
+                       "to %d of A-Z a-z 0-9 _ -, not starting with \"-\"",
+                       name, FAAS_FUNCTION_NAME_MAX);
         return NULL;
     }
 
@@ -473,11 +471,14 @@ faasd_conf_fn(const faas_manifest_t *m, const faas_function_t *f,
         return NULL;
     }
 
-    if (!faasd_conf_sockdir_fits(sockdir, name)) {
+    if (sockdir != NULL
+        && !faas_socket_dir_fits(sockdir, strlen(sockdir), name,
+                                 strlen(name), NULL, 0))
+    {
         faas_error_set(err, m->file, f->line, f->column,
                        "function \"%s\": socket paths under \"%s\" would "
                        "be longer than the %zu bytes a Unix socket "
-                       "allows", name, sockdir, FAASD_SUN_PATH_MAX - 1);
+                       "allows", name, sockdir, (size_t) FAAS_SOCKET_PATH_MAX);
         return NULL;
     }
 
@@ -600,7 +601,9 @@ faasd_conf_version(const faas_table_function_t *f, const faas_version_t *v,
     *out = NULL;
     len = strlen(f->name) + 1 + strlen(v->name) + 1;
 
-    if (!faasd_conf_name(f->name) || strchr(v->name, '/') != NULL) {
+    if (!faas_function_name_valid(f->name, strlen(f->name))
+        || !faas_version_name_valid(v->name, strlen(v->name)))
+    {
         faasd_log(FAASD_LOG_ERR, "redis: %s: function \"%s\" version \"%s\" "
                   "cannot name a socket; not started", source, f->name,
                   v->name);
@@ -628,11 +631,14 @@ faasd_conf_version(const faas_table_function_t *f, const faas_version_t *v,
 
     snprintf(fn->label, len, "%s@%s", f->name, v->name);
 
-    if (!faasd_conf_sockdir_fits(sockdir, fn->label)) {
+    if (sockdir != NULL
+        && !faas_socket_dir_fits(sockdir, strlen(sockdir), f->name,
+                                 strlen(f->name), v->name, strlen(v->name)))
+    {
         faasd_log(FAASD_LOG_ERR, "redis: %s: function %s version %s: socket "
                   "paths under \"%s\" would be longer than the %zu bytes a "
                   "Unix socket allows; not started", source, f->name,
-                  v->name, sockdir, FAASD_SUN_PATH_MAX - 1);
+                  v->name, sockdir, (size_t) FAAS_SOCKET_PATH_MAX);
         faasd_fn_release(fn);
         return 0;
     }
@@ -740,21 +746,6 @@ faasd_conf_env(faasd_fn_t *fn, const faas_kv_t *env, size_t n,
 
 /* the longest name a slot's socket can take: its temporary one */
 
-static int
-faasd_conf_sockdir_fits(const char *sockdir, const char *label)
-{
-    size_t  len;
-
-    if (sockdir == NULL) {
-        return 1;
-    }
-
-    len = strlen(sockdir) + sizeof("/.-64.4294967295.tmp") + strlen(label);
-
-    return len <= FAASD_SUN_PATH_MAX;
-}
-
-
 /*
  * Whether two functions would run the same workers: a Redis version is
  * immutable, so the same record in a later table keeps its workers.
@@ -811,18 +802,6 @@ faasd_str_same(const char *a, const char *b)
  * stay one path component, and not a hidden one, which is where the
  * temporary names live.
  */
-
-static int
-faasd_conf_name(const char *name)
-{
-    size_t  len;
-
-    len = strlen(name);
-
-    return len > 0 && len <= FAAS_FUNCTION_NAME_MAX && name[0] != '.'
-           && faas_name_chars(name, len, "_-.");
-}
-
 
 static void
 faasd_manifests_free(faasd_manifests_t *ms)

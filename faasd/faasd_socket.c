@@ -150,10 +150,13 @@ faasd_socket_path(const char *name, unsigned index, char *path, size_t size)
 {
     int  n;
 
-    n = snprintf(path, size, "%s/%s-%u.sock", faasd_cycle.sockdir, name,
-                 index);
+    /* "name" is a function's, or "function@version" */
 
-    return (n < 0 || (size_t) n >= size) ? -1 : 0;
+    n = faas_socket_path(path, size, faasd_cycle.sockdir,
+                         strlen(faasd_cycle.sockdir), name, strlen(name),
+                         NULL, 0, index);
+
+    return n ? 0 : -1;
 }
 
 
@@ -168,10 +171,11 @@ faasd_socket_open(const char *name, unsigned index, char *path, size_t size)
     int                 fd, n;
     struct sockaddr_un  sa;
 
-    n = snprintf(path, size, "%s/.%s-%u.%u.tmp", faasd_cycle.sockdir, name,
-                 index, ++faasd_cycle.serial);
+    n = faas_socket_tmp_path(path, size, faasd_cycle.sockdir,
+                             strlen(faasd_cycle.sockdir), name, strlen(name),
+                             NULL, 0, index, ++faasd_cycle.serial);
 
-    if (n < 0 || (size_t) n >= size || (size_t) n >= sizeof(sa.sun_path)) {
+    if (n == 0) {
         faasd_log(FAASD_LOG_ERR, "function %s slot %u: socket path too long",
                   name, index);
         path[0] = '\0';

@@ -392,17 +392,13 @@ ngx_http_faas_init_functions(ngx_conf_t *cf, ngx_http_faas_main_conf_t *fmcf)
 }
 
 
-/*
- * The endpoint contract with faasd: <dir>/<function>-<slot>.sock for a
- * manifest's function, <dir>/<function>@<version>-<slot>.sock for a
- * version from the Redis table.
- */
+/* the endpoint contract with faasd: faas_socket_path() */
 
 ngx_int_t
 ngx_http_faas_init_slots(ngx_log_t *log, ngx_uint_t level, ngx_pool_t *pool,
     ngx_str_t *dir, ngx_http_faas_function_t *fn)
 {
-    u_char                *p, *last;
+    size_t                 len;
     ngx_uint_t             s;
     ngx_http_faas_slot_t  *slot;
 
@@ -414,35 +410,27 @@ ngx_http_faas_init_slots(ngx_log_t *log, ngx_uint_t level, ngx_pool_t *pool,
     for (s = 0; s < fn->nslots; s++) {
         slot = &fn->slots[s];
 
-        p = (u_char *) slot->sockaddr.sun_path;
-        last = p + sizeof(slot->sockaddr.sun_path) - 1;
+        len = faas_socket_path(slot->sockaddr.sun_path,
+                               sizeof(slot->sockaddr.sun_path),
+                               (char *) dir->data, dir->len,
+                               (char *) fn->name.data, fn->name.len,
+                               (char *) fn->version.data, fn->version.len,
+                               s);
 
-        if (fn->version.len) {
-            p = ngx_slprintf(p, last, "%V/%V@%V-%ui.sock", dir, &fn->name,
-                             &fn->version, s);
-
-        } else {
-            p = ngx_slprintf(p, last, "%V/%V-%ui.sock", dir, &fn->name, s);
-        }
-
-        if (p == last) {
+        if (len == 0) {
             ngx_log_error(level, log, 0,
                           "socket path \"%V/%V%s%V-%ui.sock\" is longer "
-                          "than a Unix socket path may be (%uz bytes): "
+                          "than a Unix socket path may be (%d bytes): "
                           "shorten faas_socket_dir", dir, &fn->name,
                           fn->version.len ? "@" : "", &fn->version, s,
-                          sizeof(slot->sockaddr.sun_path) - 1);
+                          FAAS_SOCKET_PATH_MAX);
             return NGX_ERROR;
         }
 
-        *p = '\0';
-
         slot->sockaddr.sun_family = AF_UNIX;
-        slot->socklen = offsetof(struct sockaddr_un, sun_path)
-                        + (p - (u_char *) slot->sockaddr.sun_path) + 1;
+        slot->socklen = offsetof(struct sockaddr_un, sun_path) + len + 1;
 
-        slot->name.len = sizeof("unix:") - 1
-                         + (p - (u_char *) slot->sockaddr.sun_path);
+        slot->name.len = sizeof("unix:") - 1 + len;
         slot->name.data = ngx_pnalloc(pool, slot->name.len);
         if (slot->name.data == NULL) {
             return NGX_ERROR;

@@ -14,6 +14,7 @@
 #include <faas_manifest.h>
 #include <faas_router.h>
 #include <faas_proto.h>
+#include <faas_socket.h>
 #include <faas_table.h>
 #include <faas_release.h>
 #include <faas_aggregate.h>

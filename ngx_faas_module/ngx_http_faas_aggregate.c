@@ -17,6 +17,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_aggregate.h"
+#include "ngx_http_faas_request.h"
 
 
 struct ngx_http_faas_agg_ctx_s {

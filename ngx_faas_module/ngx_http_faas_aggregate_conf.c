@@ -14,6 +14,9 @@
 #include <ngx_http.h>
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_aggregate_conf.h"
+#include "ngx_http_faas_handler.h"
+#include "ngx_http_faas_registry.h"
 
 
 #define NGX_HTTP_FAAS_AGG_KEY_MAX  256

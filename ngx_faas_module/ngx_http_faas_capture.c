@@ -14,6 +14,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_aggregate.h"
+#include "ngx_http_faas_capture.h"
 
 
 static ngx_int_t ngx_http_faas_capture_header(ngx_http_request_t *r);

@@ -13,11 +13,18 @@
 #include <sys/random.h>
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_aggregate.h"
+#include "ngx_http_faas_handler.h"
+#include "ngx_http_faas_release.h"
+#include "ngx_http_faas_request.h"
+#include "ngx_http_faas_table.h"
+#include "ngx_http_faas_upstream.h"
 
 
 static unsigned ngx_http_faas_method(ngx_http_request_t *r);
 static ngx_int_t ngx_http_faas_route(ngx_http_request_t *r,
-    ngx_http_faas_ctx_t *ctx, unsigned method, int *rc);
+    ngx_http_faas_ctx_t *ctx, unsigned method, ngx_http_request_t *client,
+    int *rc);
 static ngx_int_t ngx_http_faas_call_function(ngx_http_request_t *r,
     ngx_http_faas_ctx_t *ctx, ngx_http_faas_agg_target_t *target);
 static ngx_int_t ngx_http_faas_version_header(ngx_http_request_t *r,
@@ -106,7 +113,9 @@ ngx_http_faas_handler(ngx_http_request_t *r)
     } else {
         method = ngx_http_faas_method(r);
 
-        rv = ngx_http_faas_route(r, ctx, method, &rc);
+        /* an aggregation's call by URL: its client's values pick versions */
+
+        rv = ngx_http_faas_route(r, ctx, method, call ? r->main : r, &rc);
         if (rv != NGX_OK) {
             return rv;
         }
@@ -198,7 +207,9 @@ ngx_http_faas_call_function(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 
         ctx->match.data = tf;
 
-        rc = ngx_http_faas_table_acquire(r, ctx, table);
+        /* the policy picks as it would for the client's own request */
+
+        rc = ngx_http_faas_table_acquire(r, ctx, table, r->main);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -226,7 +237,7 @@ ngx_http_faas_call_function(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 
 static ngx_int_t
 ngx_http_faas_route(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
-    unsigned method, int *rc)
+    unsigned method, ngx_http_request_t *client, int *rc)
 {
     int                        trc;
     unsigned                   allowed;
@@ -256,7 +267,7 @@ ngx_http_faas_route(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 
     if (trc == FAAS_MATCH_OK) {
         *rc = FAAS_MATCH_OK;
-        return ngx_http_faas_table_acquire(r, ctx, table);
+        return ngx_http_faas_table_acquire(r, ctx, table, client);
     }
 
     if (trc == FAAS_MATCH_METHOD) {
@@ -351,39 +362,6 @@ ngx_http_faas_trace_id(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx)
     h->value = ctx->trace_id;
 
     return NGX_OK;
-}
-
-
-/* the first request header of that name, case-insensitive; NULL if none */
-
-ngx_table_elt_t *
-ngx_http_faas_find_header(ngx_http_request_t *r, u_char *name, size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 

@@ -10,6 +10,14 @@
 #include <ngx_http.h>
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_aggregate_conf.h"
+#include "ngx_http_faas_capture.h"
+#include "ngx_http_faas_handler.h"
+#include "ngx_http_faas_manifest.h"
+#include "ngx_http_faas_peer.h"
+#include "ngx_http_faas_redis.h"
+#include "ngx_http_faas_registry.h"
+#include "ngx_http_faas_variables.h"
 
 #include <grp.h>
 #include <pwd.h>

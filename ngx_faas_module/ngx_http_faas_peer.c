@@ -14,6 +14,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_peer.h"
 
 
 static ngx_int_t ngx_http_faas_get_peer(ngx_peer_connection_t *pc,

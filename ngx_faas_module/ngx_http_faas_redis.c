@@ -24,6 +24,8 @@
 #endif
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_redis.h"
+#include "ngx_http_faas_table.h"
 
 
 #define NGX_HTTP_FAAS_REDIS_BACKOFF_MIN  100

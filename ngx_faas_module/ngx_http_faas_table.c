@@ -14,6 +14,10 @@
 #include <ngx_http.h>
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_peer.h"
+#include "ngx_http_faas_registry.h"
+#include "ngx_http_faas_release.h"
+#include "ngx_http_faas_table.h"
 
 
 static void ngx_http_faas_table_cleanup(void *data);
@@ -195,13 +199,14 @@ ngx_http_faas_table_current(void)
 
 /*
  * The request's function is the table's: it holds the table till its
- * end.  The version that serves it is chosen here, once: a retry stays
- * with that version's slots.
+ * end.  The version that serves it is chosen here, once, by the values
+ * of "client" (r, or for an aggregation's call the client's request): a
+ * retry stays with that version's slots.
  */
 
 ngx_int_t
 ngx_http_faas_table_acquire(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
-    ngx_http_faas_table_t *table)
+    ngx_http_faas_table_t *table, ngx_http_request_t *client)
 {
     size_t                      k;
     ngx_uint_t                  i;
@@ -228,10 +233,7 @@ ngx_http_faas_table_acquire(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
         }
     }
 
-    /* an aggregation's call follows the policy as its client would */
-
-    k = ngx_http_faas_release_pick(ngx_http_faas_aggregate_call_of(r)
-                                   ? r->main : r, tf);
+    k = ngx_http_faas_release_pick(client, tf);
     fn = &versions[k];
 
     if (fn->slots == NULL

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_upstream.h"
 
 
 static ngx_int_t ngx_http_faas_create_request(ngx_http_request_t *r);

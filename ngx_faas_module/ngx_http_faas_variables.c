@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_faas_module.h"
+#include "ngx_http_faas_variables.h"
 
 
 static ngx_int_t ngx_http_faas_variable(ngx_http_request_t *r,

@@ -1,0 +1,21 @@
+/*
+ * Copyright (C) ngx_faas authors
+ */
+
+
+#ifndef _NGX_HTTP_FAAS_UPSTREAM_H_INCLUDED_
+#define _NGX_HTTP_FAAS_UPSTREAM_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_faas_module.h"
+
+
+ngx_int_t ngx_http_faas_upstream_start(ngx_http_request_t *r,
+    ngx_http_faas_ctx_t *ctx);
+
+
+#endif /* _NGX_HTTP_FAAS_UPSTREAM_H_INCLUDED_ */

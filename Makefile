@@ -176,7 +176,7 @@ compat:
 # the integration tests again, on the newest nginx built above: those
 # that run nginx (the others test faasd, faasctl and the packages alone)
 NEWEST_SKIP = t/deb.t t/demo.t t/faasctl.t t/faasctl_release.t \
-              t/faasd_redis.t t/faasd_notify.t
+              t/faasd_redis.t t/faasd_notify.t t/structure.t
 NEWEST_TESTS = $(filter-out $(NEWEST_SKIP),$(wildcard t/*.t))
 
 test-newest: build compat

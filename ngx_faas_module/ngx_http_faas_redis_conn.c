@@ -149,6 +149,10 @@ ngx_http_faas_redis_connect(ngx_http_faas_redis_conn_t *rc)
 
     rv = ngx_event_connect_peer(&rc->peer);
 
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                   "faas redis: %s: connect to %V: %i", rc->role,
+                   &fmcf->redis_name, rv);
+
     if (rv == NGX_ERROR || rv == NGX_BUSY || rv == NGX_DECLINED) {
         rc->peer.connection = NULL;
         ngx_http_faas_redis_lost(rc, NULL);
@@ -192,6 +196,9 @@ ngx_http_faas_redis_connect(ngx_http_faas_redis_conn_t *rc)
         {
             return;
         }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                       "faas redis: %s: auth queued", rc->role);
     }
 
     if (rc->channel) {
@@ -205,6 +212,10 @@ ngx_http_faas_redis_connect(ngx_http_faas_redis_conn_t *rc)
             return;
         }
 
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                       "faas redis: %s: subscribe \"%s\" queued", rc->role,
+                       rc->channel);
+
     } else if (u->db) {
         *ngx_sprintf((u_char *) db, "%ud", u->db) = '\0';
 
@@ -217,6 +228,9 @@ ngx_http_faas_redis_connect(ngx_http_faas_redis_conn_t *rc)
         {
             return;
         }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                       "faas redis: %s: select %s queued", rc->role, db);
     }
 
     if (rc->connected && rc->connected(rc) != NGX_OK) {
@@ -285,6 +299,9 @@ ngx_http_faas_redis_write_handler(ngx_event_t *wev)
         }
 
         rc->connecting = 0;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, wev->log, 0,
+                       "faas redis: %s: connected", rc->role);
     }
 
     if (ngx_http_faas_redis_flush(rc) != NGX_OK) {
@@ -590,7 +607,7 @@ ngx_http_faas_redis_sub_reply(ngx_http_faas_redis_conn_t *rc, redisReply *r)
         && ngx_strncmp(r->element[0]->str, "message", r->element[0]->len)
            == 0)
     {
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ngx_cycle->log, 0,
                        "faas redis: message \"%*s\"",
                        r->element[2]->type == REDIS_REPLY_STRING
                        ? r->element[2]->len : 0,
@@ -614,6 +631,10 @@ ngx_http_faas_redis_sub_reply(ngx_http_faas_redis_conn_t *rc, redisReply *r)
                                          ? r->str : "SUBSCRIBE failed");
             return NGX_ERROR;
         }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, ngx_cycle->log, 0,
+                       "faas redis: %s: subscribed to \"%s\"", rc->role,
+                       rc->channel);
 
         ngx_http_faas_redis_up(rc);
 
@@ -772,6 +793,10 @@ ngx_http_faas_redis_lost(ngx_http_faas_redis_conn_t *rc, const char *why)
                            rc->reason);
         }
     }
+
+    ngx_log_debug4(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                   "faas redis: %s: disconnected (%*s), reconnect in %M ms",
+                   rc->role, rc->reason_len, rc->reason, rc->backoff);
 
     if (!rc->retry.timer_set) {
         ngx_add_timer(&rc->retry, rc->backoff);

@@ -136,6 +136,8 @@ ngx_http_faas_redis_check(ngx_http_faas_redis_t *rd)
     /* a connection on its way asks as soon as it is there */
 
     if (cmd->peer.connection == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                       "faas redis sync: check deferred until connected");
         return;
     }
 
@@ -171,6 +173,10 @@ ngx_http_faas_redis_ask(ngx_http_faas_redis_t *rd)
     }
 
     rd->checking = 1;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                   "faas redis sync: mget \"%s\" \"%s\" queued",
+                   rd->generation_key, rd->epoch_key);
 
     return NGX_OK;
 }
@@ -304,8 +310,16 @@ ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *mget)
     /* the table in force, or the one last rejected: nothing to fetch */
 
     if (faas_sync_decide(&rd->sync, g, epoch) == FAAS_SYNC_NONE) {
+        ngx_log_debug2(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                       "faas redis sync: generation %uL epoch \"%s\" read: "
+                       "nothing to fetch (in force, rejected or on its way)",
+                       g, epoch);
         return ngx_http_faas_redis_done(rd);
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                   "faas redis sync: generation %uL epoch \"%s\" read: "
+                   "fetch", g, epoch);
 
     if (faas_key_table(key, sizeof(key), (char *) rd->fmcf->redis_prefix.data,
                        g)
@@ -325,6 +339,9 @@ ngx_http_faas_redis_generation(ngx_http_faas_redis_t *rd, redisReply *mget)
     }
 
     faas_sync_fetching(&rd->sync, g, epoch);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                   "faas redis sync: get \"%s\" sent", key);
 
     if (ngx_http_faas_redis_flush(&rd->cmd) != NGX_OK) {
         ngx_http_faas_redis_lost(&rd->cmd, NULL);
@@ -346,6 +363,11 @@ ngx_http_faas_redis_table(ngx_http_faas_redis_t *rd, redisReply *r)
     ngx_memcpy(epoch, rd->sync.fetching.epoch, sizeof(epoch));
 
     faas_sync_fetched(&rd->sync);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                   "faas redis sync: table of generation %uL received: "
+                   "type %d, %uz bytes", g, r->type,
+                   r->type == REDIS_REPLY_STRING ? r->len : 0);
 
     (void) faas_key_table(key, sizeof(key),
                           (char *) rd->fmcf->redis_prefix.data, g);
@@ -422,12 +444,20 @@ ngx_http_faas_redis_apply(ngx_http_faas_redis_t *rd, uint64_t generation,
         return;
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                   "faas redis sync: generation %uL checked: valid, "
+                   "%uz routes", generation, faas_router_count(router));
+
     table = ngx_http_faas_table_create(rd->cycle, t, router, key);
 
     if (table == NULL) {
         faas_sync_rejected(&rd->sync, generation, epoch);
         return;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                   "faas redis sync: generation %uL built, installing",
+                   generation);
 
     ngx_http_faas_table_install(rd->cycle, table);
 

@@ -173,6 +173,10 @@ ngx_http_faas_redis_connect(ngx_http_faas_redis_conn_t *rc)
 
     rc->connecting = (rv == NGX_AGAIN);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, rd->cycle->log, 0,
+                   "faas redis: %s: %s", rc->role,
+                   rc->connecting ? "connecting" : "connected");
+
     rc->reader = redisReaderCreate();
     if (rc->reader == NULL) {
         ngx_http_faas_redis_lost(rc, "out of memory");

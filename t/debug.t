@@ -121,6 +121,7 @@ $t->stop;
 my $log = $t->read_file($t->error_log);
 
 # the table: its generation read, fetched, checked, installed
+like($log, qr/faas redis: commands: connected/, 'the connection');
 like($log, qr/faas redis: events: subscribe "faas:events" queued/,
      'the subscription');
 like($log, qr/faas redis sync: generation 1 epoch "" read: fetch/,

@@ -80,6 +80,10 @@ ngx_http_faas_aggregate_start(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
     actx->conf = acf;
     ctx->agg = actx;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas aggregate: start \"%V\": %ui calls, timeout %M ms",
+                   &r->uri, acf->ncalls, acf->timeout);
+
     /* templates read the body in place: one buffer when it fits memory */
 
     r->request_body_in_single_buf = 1;
@@ -214,6 +218,17 @@ ngx_http_faas_agg_continue(ngx_http_faas_agg_ctx_t *actx)
         n = faas_agg_ready(actx->run, actx->ready);
 
         if (n == 0) {
+#if (NGX_DEBUG)
+            for (i = 0; i < actx->conf->ncalls; i++) {
+                if (!actx->calls[i].started) {
+                    ngx_log_debug1(NGX_LOG_DEBUG_HTTP,
+                                   actx->request->connection->log, 0,
+                                   "faas aggregate: call \"%V\" waits for "
+                                   "its dependencies",
+                                   &actx->calls[i].target->name);
+                }
+            }
+#endif
             return;
         }
 
@@ -275,6 +290,7 @@ ngx_http_faas_agg_start_call(ngx_http_faas_agg_ctx_t *actx, size_t i)
 
     call->sr = sr;
     call->started = 1;
+    call->start = ngx_current_msec;
 
     if (ngx_http_faas_agg_method(req.method, sr) != NGX_OK
         || ngx_http_faas_agg_headers(r, sr, call, &req) != NGX_OK
@@ -290,7 +306,7 @@ ngx_http_faas_agg_start_call(ngx_http_faas_agg_ctx_t *actx, size_t i)
     ngx_add_timer(&call->timer, call->target->timeout);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "faas aggregate: call \"%V\" -> \"%V?%V\"",
+                   "faas aggregate: call \"%V\" subrequest \"%V?%V\"",
                    &call->target->name, &uri, &args);
 
     return NGX_OK;
@@ -657,6 +673,11 @@ ngx_http_faas_agg_call_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 
 done:
 
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, actx->request->connection->log, 0,
+                   "faas aggregate: call \"%V\" finished: rc %i, status %ui, "
+                   "%uz bytes, %M ms", &call->target->name, rc, call->status,
+                   call->size, ngx_current_msec - call->start);
+
     if (faas_agg_call_failed(actx->run, call->index)) {
         ngx_http_faas_agg_log_failure(actx, call);
     }
@@ -687,6 +708,10 @@ ngx_http_faas_agg_call_timeout(ngx_event_t *ev)
 
     call->finished = 1;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "faas aggregate: call \"%V\" timed out after %M ms",
+                   &call->target->name, call->target->timeout);
+
     ngx_snprintf((u_char *) reason, sizeof(reason),
                  "timed out after %M ms%Z", call->target->timeout);
 
@@ -715,6 +740,10 @@ ngx_http_faas_agg_deadline(ngx_event_t *ev)
     if (actx->done) {
         return;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "faas aggregate: timeout of %M ms passed",
+                   actx->conf->timeout);
 
     ngx_snprintf((u_char *) reason, sizeof(reason),
                  "the aggregation's timeout of %M ms passed%Z",
@@ -801,6 +830,11 @@ ngx_http_faas_agg_respond(ngx_http_faas_agg_ctx_t *actx)
     r = actx->request;
 
     actx->done = 1;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas aggregate: \"%V\" answers, required call failed: "
+                   "%s", &r->uri,
+                   faas_agg_required_failed(actx->run) >= 0 ? "yes" : "no");
 
     if (actx->deadline.timer_set) {
         ngx_del_timer(&actx->deadline);

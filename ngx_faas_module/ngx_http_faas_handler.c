@@ -185,6 +185,10 @@ ngx_http_faas_call_function(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 
     ctx->route = target->name;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas aggregate: call \"%V\" to function \"%V\"",
+                   &target->name, &target->function);
+
     if (target->fn) {
         ctx->function = target->fn;
 
@@ -251,12 +255,19 @@ ngx_http_faas_route(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 
     if (*rc == FAAS_MATCH_OK) {
         ctx->function = ctx->match.data;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "faas route: \"%V\" matched manifest route \"%s\"",
+                       &r->uri, ctx->match.pattern);
         return NGX_OK;
     }
 
     table = ngx_http_faas_table_current();
 
     if (table == NULL) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "faas route: \"%V\" matched no manifest route "
+                       "(%d), no redis table", &r->uri, *rc);
         return NGX_OK;
     }
 
@@ -264,6 +275,12 @@ ngx_http_faas_route(ngx_http_request_t *r, ngx_http_faas_ctx_t *ctx,
 
     trc = faas_router_match(table->router, method, (char *) r->uri.data,
                             r->uri.len, &ctx->match);
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas route: \"%V\" in redis table generation %uL: "
+                   "%s \"%s\"", &r->uri, table->generation,
+                   trc == FAAS_MATCH_OK ? "matched route" : "no match",
+                   trc == FAAS_MATCH_OK ? ctx->match.pattern : "");
 
     if (trc == FAAS_MATCH_OK) {
         *rc = FAAS_MATCH_OK;

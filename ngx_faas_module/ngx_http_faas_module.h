@@ -226,6 +226,8 @@ struct ngx_http_faas_agg_call_s {
     ngx_chain_t                 *last;
     size_t                       size;
 
+    ngx_msec_t                   start;       /* for the debug log */
+
     unsigned                     started:1;
     unsigned                     finished:1;
     unsigned                     too_big:1;

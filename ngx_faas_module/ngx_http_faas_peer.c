@@ -99,6 +99,11 @@ ngx_http_faas_choose(ngx_http_faas_ctx_t *ctx)
     for (i = 0; i < n; i++) {
         bit = (uint64_t) 1 << i;
 
+        ngx_log_debug5(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                       "faas peer: \"%V\" slot %ui: active %ui, tried %d, "
+                       "failed %d", &ctx->function->name, i, slot[i].active,
+                       (ctx->tried & bit) != 0, slot[i].failed != 0);
+
         if ((ctx->tried & bit) && n > 1) {
             continue;
         }
@@ -120,10 +125,18 @@ ngx_http_faas_choose(ngx_http_faas_ctx_t *ctx)
     }
 
     if (best) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                       "faas peer: \"%V\" slot %ui chosen: the least busy",
+                       &ctx->function->name, best - slot);
         return best;
     }
 
     /* every slot failed lately: the one that failed longest ago */
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "faas peer: \"%V\" slot %ui chosen: every slot failed "
+                   "lately, it failed longest ago", &ctx->function->name,
+                   (fallback ? fallback : &slot[0]) - slot);
 
     return fallback ? fallback : &slot[0];
 }
@@ -160,6 +173,9 @@ ngx_http_faas_cached(ngx_peer_connection_t *pc, ngx_http_faas_slot_t *slot,
             n = recv(c->fd, buf, 1, MSG_PEEK);
 
             if (n != -1 || ngx_socket_errno != NGX_EAGAIN) {
+                ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                               "faas peer: keepalive connection %d closed "
+                               "by the worker: not used", c->fd);
                 ngx_http_faas_keepalive_close(c);
                 continue;
             }
@@ -180,8 +196,14 @@ ngx_http_faas_cached(ngx_peer_connection_t *pc, ngx_http_faas_slot_t *slot,
         pc->connection = c;
         pc->cached = 1;
 
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                       "faas peer: keepalive hit, connection %d", c->fd);
+
         return NGX_DONE;
     }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                   "faas peer: keepalive miss, connecting");
 
     return NGX_OK;
 }
@@ -300,6 +322,10 @@ ngx_http_faas_free_peer(ngx_peer_connection_t *pc, void *data,
     c->read->log = ngx_cycle->log;
     c->write->log = ngx_cycle->log;
     c->pool->log = ngx_cycle->log;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                   "faas peer: connection %d kept for slot %ui",
+                   c->fd, slot - ctx->function->slots);
 
     if (c->read->ready) {
         ngx_http_faas_keepalive_close_handler(c->read);

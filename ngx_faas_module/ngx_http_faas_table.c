@@ -4,7 +4,7 @@
  * The routing table from Redis as a worker process serves it: built whole
  * in a pool of its own from a checked faas_table_t, swapped in, and freed
  * when the last request that matched through it ends.  Nothing here talks
- * to Redis (ngx_http_faas_redis.c does); per request, the reference
+ * to Redis (ngx_http_faas_redis*.c do); per request, the reference
  * counting and the choice of the version (ngx_http_faas_release.c).
  */
 

@@ -299,6 +299,11 @@ ngx_http_faas_create_request(ngx_http_request_t *r)
 
     *ll = NULL;
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas upstream: request frame to \"%V\": head %uz bytes, "
+                   "body %O bytes, trace %V", &ctx->function->name,
+                   (size_t) (b->last - b->pos), body_len, &ctx->trace_id);
+
     return NGX_OK;
 }
 
@@ -341,6 +346,10 @@ ngx_http_faas_reinit_request(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
     ctx->close = 0;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas upstream: retry of \"%V\" on another slot",
+                   &ctx->function->name);
 
     r->upstream->process_header = ngx_http_faas_process_header;
 
@@ -432,6 +441,13 @@ ngx_http_faas_process_header(ngx_http_request_t *r)
     ctx->close = (frame.flags & FAAS_PROTO_FLAG_CLOSE) ? 1 : 0;
 
     b->pos += FAAS_PROTO_HEADER_SIZE + frame.head_len;
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas upstream: header parsed from \"%V\": status %ui, "
+                   "head %uz bytes, body length %uz%s",
+                   &ctx->function->name, (ngx_uint_t) status,
+                   (size_t) frame.head_len, (size_t) frame.body_len,
+                   ctx->close ? ", close" : "");
 
     return NGX_OK;
 }
@@ -593,6 +609,18 @@ ngx_http_faas_abort_request(ngx_http_request_t *r)
 static void
 ngx_http_faas_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
 {
+#if (NGX_DEBUG)
+    ngx_http_faas_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_faas_module);
+#endif
+
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "finalize faas request: %i", rc);
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "faas upstream: \"%V\" done: status %ui, body %O bytes "
+                   "left, connection %s", &ctx->function->name,
+                   r->upstream->headers_in.status_n, r->upstream->length,
+                   r->upstream->keepalive ? "kept" : "closed");
 }

@@ -1,14 +1,11 @@
 /*
  * Copyright (C) ngx_faas authors
  *
- * BFF aggregation.  The declaration lives in an arena of its own
- * (malloc()) and is read-only once compiled; a run lives wholly in the
- * caller's arena, cJSON's trees included (faas_json_arena()), within a
- * budget made of what its calls may answer, so that a request's memory
- * is its pool's and bounded.  JSON from backends and from the request is
- * checked for depth before it is parsed: the walks below that recurse
- * (shaping, merging, rendering a body, cJSON's printing) recurse no
- * deeper than FAAS_AGG_DEPTH_MAX plus a few levels.
+ * BFF aggregation's declaration: the setters of the aggregation's keys
+ * and of its calls' (f.yml and nginx.conf give the same text values),
+ * their values (durations, sizes, lists of names), and compiling: the
+ * calls that templates name, the order dependencies give, cycles.
+ * Shared with the other parts in faas_aggregate_int.h.
  */
 
 
@@ -19,40 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <cjson/cJSON.h>
+#include "faas_aggregate_int.h"
 
-#include "faas_aggregate.h"
-#include "faas_json.h"
-
-
-#define FAAS_AGG_DAY           (24 * 60 * 60 * 1000)
-#define FAAS_AGG_KEY_MAX       128          /* of a member's name */
-#define FAAS_AGG_ARG_MAX       128          /* of a query or header name */
-#define FAAS_AGG_PATHS_MAX     64           /* pick, omit, rename: each */
-#define FAAS_AGG_REASON_MAX    200          /* of a failed call's reason */
-#define FAAS_AGG_WHERE_SIZE    128          /* "calls.NAME.KEY" */
-#define FAAS_AGG_BUDGET        (1024 * 1024)
-#define FAAS_AGG_RESERVE       (256 * 1024) /* of it, kept from parsing */
-#define FAAS_AGG_HOLE_SHOWN    80           /* of a hole, in a message */
-
-/* a hole's conversion, ":TYPE" */
-#define FAAS_AGG_CAST_STRING   1
-#define FAAS_AGG_CAST_NUMBER   2
-#define FAAS_AGG_CAST_BOOLEAN  3
-#define FAAS_AGG_CAST_JSON     4
-
-/* where a template's text goes: what its holes may hold, and how */
-#define FAAS_AGG_IN_PATH       1            /* a url's path */
-#define FAAS_AGG_IN_QUERY      2            /* a url's query: holes encoded */
-#define FAAS_AGG_IN_ARG        3            /* query.NAME, encoded later */
-#define FAAS_AGG_IN_HEADER     4
-#define FAAS_AGG_IN_BODY       5            /* a string of a body */
-
-/* a call in a run */
-#define FAAS_AGG_WAITING       0
-#define FAAS_AGG_STARTED       1
-#define FAAS_AGG_ANSWERED      2
-#define FAAS_AGG_FAILED        3
 
 /* a call's keys that may be given once */
 #define FAAS_AGG_K_URL         0x0001
@@ -67,133 +32,27 @@
 #define FAAS_AGG_K_MERGE       0x0200
 #define FAAS_AGG_K_OUTPUT      0x0400
 
-/* what faas_agg_parse() found */
-#define FAAS_AGG_JSON_OK       0
-#define FAAS_AGG_JSON_BAD      1
-#define FAAS_AGG_JSON_DEEP     2
-#define FAAS_AGG_JSON_BIG      3            /* over the arena's budget */
 
-#define FAAS_AGG_BIT(i)        ((uint64_t) 1 << (i))
+/* a call's key: the setters take the same arguments, used or not */
 
-
-/* a step of a dot path: a member's name, or digits, also an index */
+typedef int (*faas_agg_set_pt)(faas_agg_t *agg, faas_agg_call_t *c,
+    const char *name, const char *value, const char *where,
+    faas_error_t *err);
 
 typedef struct {
-    const char         *name;
-    size_t              len;
-    long                index;          /* -1: not digits */
-} faas_agg_seg_t;
-
-
-typedef struct {
-    faas_agg_seg_t     *segs;
-    size_t              n;              /* 0: no path */
-    const char         *text;           /* as written, for messages */
-} faas_agg_path_t;
-
-
-/* a template is text and holes, in order */
-
-typedef struct {
-    unsigned            source;         /* FAAS_AGG_SRC_*, 0: text */
-    unsigned            cast;           /* FAAS_AGG_CAST_*, 0: none */
-    size_t              call;           /* FAAS_AGG_SRC_CALL, compiled */
-    const char         *text;           /* text; a hole as written */
-    size_t              len;
-    const char         *name;           /* a call's, a request value's */
-    size_t              name_len;
-    faas_agg_path_t     path;           /* below the body or an answer */
-} faas_agg_part_t;
-
-
-typedef struct {
-    faas_agg_part_t    *parts;
-    size_t              n;
-    const char         *where;          /* "calls.user.url" */
-} faas_agg_tmpl_t;
-
-
-typedef struct faas_agg_arg_s  faas_agg_arg_t;
-
-struct faas_agg_arg_s {                 /* query.NAME, header.NAME */
-    faas_agg_arg_t     *next;
-    const char         *name;
-    size_t              len;
-    faas_agg_tmpl_t     value;
-};
-
-
-typedef struct {
-    const char         *name;
-    size_t              len;
-    unsigned            kind;           /* 0 until url or function */
-    const char         *function;
-    unsigned            method;         /* 0: by the body, at compile */
-    unsigned            set;            /* FAAS_AGG_K_*: given */
-    faas_agg_tmpl_t     path;           /* the url's */
-    faas_agg_tmpl_t     query;          /* the url's, after "?" */
-    faas_agg_arg_t     *args;
-    faas_agg_arg_t    **args_last;
-    faas_agg_arg_t     *headers;
-    faas_agg_arg_t    **headers_last;
-    size_t              nheaders;
-    cJSON              *body;           /* the template, NULL: none */
-    faas_agg_tmpl_t    *strings;        /* the body's, in a walk's order */
-    size_t              nstrings;
-    unsigned            timeout;        /* ms, 0: the default */
-    size_t              max_size;
-    faas_agg_path_t     target;
-    faas_agg_path_t    *pick;
-    size_t              npick;
-    faas_agg_path_t    *omit;
-    size_t              nomit;
-    faas_agg_path_t    *renames;
-    const char        **rename_to;
-    size_t              nrenames;
     const char         *key;
-    uint64_t            deps;           /* bit i: waits for call i */
-    unsigned            required:1;
-    unsigned            forward_body:1;
-    unsigned            merge:1;
-    unsigned            output:1;
-} faas_agg_call_t;
+    size_t              len;
+    unsigned            once;           /* FAAS_AGG_K_*, 0: may repeat */
+    unsigned            prefix;         /* 1: "key.NAME" */
+    faas_agg_set_pt     set;
+} faas_agg_key_t;
 
 
-struct faas_agg_s {
-    faas_arena_t        arena;
-    faas_agg_call_t    *calls[FAAS_AGG_CALLS_MAX];
-    size_t              ncalls;
-    size_t              order[FAAS_AGG_CALLS_MAX];  /* dependencies first */
-    unsigned            timeout;
-    const char         *forward[FAAS_AGG_HEADERS_MAX];
-    size_t              nforward;
-    unsigned            timeout_set:1;
-    unsigned            forward_set:1;
-    unsigned            compiled:1;
-};
-
-
-typedef struct {
-    unsigned            state;          /* FAAS_AGG_WAITING ... */
-    unsigned            status;
-    cJSON              *result;
-    const char         *reason;
-} faas_agg_state_t;
-
-
-struct faas_agg_run_s {
-    const faas_agg_t   *agg;
-    faas_agg_input_t    in;
-    faas_arena_t       *arena;
-    faas_agg_state_t   *calls;
-    uint64_t            answered;       /* bit i: call i answered */
-    uint64_t            failed;
-    cJSON              *body;           /* the request's, once read */
-    faas_agg_response_t resp;
-    unsigned            body_read:1;
-    unsigned            responded:1;
-    unsigned            response_failed:1;
-};
+/* a hole's conversion, ":TYPE" */
+#define FAAS_AGG_CAST_STRING   1
+#define FAAS_AGG_CAST_NUMBER   2
+#define FAAS_AGG_CAST_BOOLEAN  3
+#define FAAS_AGG_CAST_JSON     4
 
 
 /* a hole's value: JSON, or text of the request */
@@ -203,12 +62,6 @@ typedef struct {
     const char         *str;
     size_t              len;
 } faas_agg_value_t;
-
-
-typedef struct {
-    const char         *data;
-    size_t              len;
-} faas_agg_str_t;
 
 
 /* a dot path being followed by a shaping walk: which, and how far */
@@ -230,29 +83,8 @@ typedef struct {
 } faas_agg_index_t;
 
 
-/* a call's key: the setters take the same arguments, used or not */
-
-typedef int (*faas_agg_set_pt)(faas_agg_t *agg, faas_agg_call_t *c,
-    const char *name, const char *value, const char *where,
-    faas_error_t *err);
-
-typedef struct {
-    const char         *key;
-    size_t              len;
-    unsigned            once;           /* FAAS_AGG_K_*, 0: may repeat */
-    unsigned            prefix;         /* 1: "key.NAME" */
-    faas_agg_set_pt     set;
-} faas_agg_key_t;
-
-
 static int faas_agg_bad(faas_error_t *err, const char *where,
     const char *value, const char *why);
-static int faas_agg_error(faas_error_t *err, const char *where,
-    const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 static const char *faas_agg_duration(const char *s, unsigned *ms);
 static const char *faas_agg_size(const char *s, size_t *size);
 static const char *faas_agg_bool(const char *s, unsigned *on);
@@ -310,38 +142,22 @@ static int faas_agg_set_flag(const char *value, const char *where,
 static int faas_agg_paths_add(faas_agg_t *agg, faas_agg_path_t **paths,
     size_t *n, const char *value, const char *where, faas_error_t *err);
 
-static int faas_agg_tmpl_parse(faas_agg_t *agg, faas_agg_tmpl_t *t,
-    const char *s, size_t len, const char *where, faas_error_t *err);
 static int faas_agg_scan(const char *s, size_t len, size_t *pos,
     size_t *end);
 static int faas_agg_hole_start(const char *s, size_t len, size_t i);
 static int faas_agg_hole_parse(faas_agg_t *agg, faas_agg_part_t *p,
     const char *where, faas_error_t *err);
-static const char *faas_agg_path_parse(faas_arena_t *a,
-    faas_agg_path_t *path, const char *s, size_t len);
 static int faas_agg_token(const char *s, size_t len);
-static int faas_agg_body_strings(faas_agg_t *agg, const cJSON *node,
-    faas_agg_tmpl_t *strings, size_t *n, const char *where,
-    faas_error_t *err);
 
 static int faas_agg_resolve(faas_agg_t *agg, size_t i, faas_agg_tmpl_t *t,
     faas_error_t *err);
 static int faas_agg_visit(faas_agg_t *agg, size_t i, unsigned char *mark,
     size_t *stack, size_t depth, size_t *norder, faas_error_t *err);
 
-static unsigned faas_agg_parse(faas_arena_t *a, const char *text,
-    size_t len, cJSON **out, size_t *pos);
 static int faas_agg_too_deep(const char *p, size_t len);
 
-static void faas_agg_failed(faas_agg_run_t *run, size_t call,
-    unsigned status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
 static void faas_agg_record(faas_agg_run_t *run, size_t call,
     unsigned status, const char *reason);
-static void faas_agg_nomem(faas_agg_run_t *run, size_t call);
 static void faas_agg_skip(faas_agg_run_t *run);
 static void faas_agg_cut(char *s, size_t len);
 
@@ -352,14 +168,8 @@ static int faas_agg_cast(faas_agg_run_t *run, size_t call,
 static int faas_agg_text(faas_agg_run_t *run, size_t call,
     const faas_agg_part_t *p, const faas_agg_value_t *v, unsigned in,
     faas_agg_str_t *out);
-static int faas_agg_render(faas_agg_run_t *run, size_t call,
-    const faas_agg_tmpl_t *t, unsigned in, faas_agg_str_t *out);
-static cJSON *faas_agg_body_node(faas_agg_run_t *run, size_t call,
-    const cJSON *t, size_t *k);
 static cJSON *faas_agg_hole_node(faas_agg_run_t *run, size_t call,
     const faas_agg_part_t *p);
-static int faas_agg_args(faas_agg_run_t *run, size_t call,
-    faas_agg_str_t *query, faas_agg_request_t *req);
 static const char *faas_agg_describe(const faas_agg_value_t *v, char *buf,
     size_t size);
 static int faas_agg_number_parse(faas_arena_t *a, const char *s,
@@ -377,9 +187,6 @@ static int faas_agg_document(faas_agg_run_t *run, faas_agg_response_t *resp);
 static int faas_agg_shape(faas_agg_run_t *run, size_t call, cJSON **value,
     const char **reason);
 static cJSON *faas_agg_target(cJSON *root, const faas_agg_path_t *path);
-static cJSON *faas_agg_step(cJSON *node, const faas_agg_seg_t *seg);
-static const cJSON *faas_agg_target_find(cJSON *root,
-    const faas_agg_path_t *path);
 static void faas_agg_pick(cJSON *node, const faas_agg_path_t *paths,
     const faas_agg_act_t *act, size_t n);
 static void faas_agg_omit(cJSON *node, const faas_agg_path_t *paths,
@@ -429,26 +236,17 @@ static const char  *faas_agg_default_forward[] = {
     (sizeof(faas_agg_default_forward) / sizeof(faas_agg_default_forward[0]))
 
 
-/* the sources of holes, FAAS_AGG_SRC_* - 1, and what a message calls them */
+static const char  *faas_agg_casts[] = {
+    NULL, "string", "number", "boolean", "json"
+};
 
-static const struct {
-    const char         *name;
-    size_t              len;
-    const char         *what;
-} faas_agg_sources[] = {
+
+const faas_agg_source_t  faas_agg_sources[FAAS_AGG_NSOURCES] = {
     { "params", 6, "path parameter" },
     { "query",  5, "query argument" },
     { "header", 6, "header" },
     { "cookie", 6, "cookie" },
     { "body",   4, NULL },
-};
-
-#define FAAS_AGG_NSOURCES                                                    \
-    (sizeof(faas_agg_sources) / sizeof(faas_agg_sources[0]))
-
-
-static const char  *faas_agg_casts[] = {
-    NULL, "string", "number", "boolean", "json"
 };
 
 
@@ -1083,7 +881,7 @@ faas_agg_set_body(faas_agg_t *agg, faas_agg_call_t *c, const char *name,
 
 /* counts the body's strings with "strings" NULL, compiles them in it */
 
-static int
+int
 faas_agg_body_strings(faas_agg_t *agg, const cJSON *node,
     faas_agg_tmpl_t *strings, size_t *n, const char *where,
     faas_error_t *err)
@@ -1533,7 +1331,7 @@ faas_agg_member_name(const char *s)
 
 /* templates: "t" is the caller's to keep only when all is well */
 
-static int
+int
 faas_agg_tmpl_parse(faas_agg_t *agg, faas_agg_tmpl_t *t, const char *s,
     size_t len, const char *where, faas_error_t *err)
 {
@@ -1791,7 +1589,7 @@ faas_agg_hole_parse(faas_agg_t *agg, faas_agg_part_t *p, const char *where,
  * A step is any visible characters but . , : { }.
  */
 
-static const char *
+const char *
 faas_agg_path_parse(faas_arena_t *a, faas_agg_path_t *path, const char *s,
     size_t len)
 {
@@ -2160,7 +1958,7 @@ faas_agg_call_info(const faas_agg_t *agg, size_t call,
 
 /* "where: msg" */
 
-static int
+int
 faas_agg_error(faas_error_t *err, const char *where, const char *fmt, ...)
 {
     va_list  args;
@@ -2201,7 +1999,7 @@ faas_agg_bad(faas_error_t *err, const char *where, const char *value,
  * big still leaves room to record why, and to answer without it.
  */
 
-static unsigned
+unsigned
 faas_agg_parse(faas_arena_t *a, const char *text, size_t len, cJSON **out,
     size_t *pos)
 {
@@ -2530,7 +2328,7 @@ done:
 
 /* the url's query, then each query.NAME=VALUE, encoded, joined by "&" */
 
-static int
+int
 faas_agg_args(faas_agg_run_t *run, size_t call, faas_agg_str_t *query,
     faas_agg_request_t *req)
 {
@@ -2606,7 +2404,7 @@ faas_agg_args(faas_agg_run_t *run, size_t call, faas_agg_str_t *query,
  * takes no CR, LF or NUL; a url's query gets it percent-encoded.
  */
 
-static int
+int
 faas_agg_render(faas_agg_run_t *run, size_t call, const faas_agg_tmpl_t *t,
     unsigned in, faas_agg_str_t *out)
 {
@@ -2706,7 +2504,7 @@ faas_agg_render(faas_agg_run_t *run, size_t call, const faas_agg_tmpl_t *t,
 
 /* a body: the template with its holes filled, as a tree to print */
 
-static cJSON *
+cJSON *
 faas_agg_body_node(faas_agg_run_t *run, size_t call, const cJSON *t,
     size_t *k)
 {
@@ -3505,7 +3303,7 @@ faas_agg_fail(faas_agg_run_t *run, size_t call, unsigned status,
 
 /* the reason formatted, recorded, and the calls waiting for it failed */
 
-static void
+void
 faas_agg_failed(faas_agg_run_t *run, size_t call, unsigned status,
     const char *fmt, ...)
 {
@@ -3547,7 +3345,7 @@ faas_agg_record(faas_agg_run_t *run, size_t call, unsigned status,
 }
 
 
-static void
+void
 faas_agg_nomem(faas_agg_run_t *run, size_t call)
 {
     faas_agg_failed(run, call, 0, run->arena->over
@@ -4025,7 +3823,7 @@ faas_agg_shape(faas_agg_run_t *run, size_t call, cJSON **value,
 
 /* the node at "path", taken out of its tree; NULL when it is not there */
 
-static const cJSON *
+const cJSON *
 faas_agg_target_find(cJSON *root, const faas_agg_path_t *path)
 {
     size_t   i;
@@ -4068,7 +3866,7 @@ faas_agg_target(cJSON *root, const faas_agg_path_t *path)
 
 /* one step down: a member by its name, an element by its index */
 
-static cJSON *
+cJSON *
 faas_agg_step(cJSON *node, const faas_agg_seg_t *seg)
 {
     if (cJSON_IsObject(node)) {

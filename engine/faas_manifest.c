@@ -5,6 +5,9 @@
  * tree (so that "provider" may follow "functions" and duplicate keys are
  * seen whole), then the tree is read into the model.  Both live in arenas:
  * an error anywhere frees everything with one call.
+ *
+ * The tree and its values are faas_yaml.c's, the aggregate: section is
+ * faas_manifest_aggregate.c's.
  */
 
 
@@ -21,62 +24,16 @@
 
 #include <yaml.h>
 
-#include "faas_manifest.h"
+#include "faas_manifest_int.h"
 #include "faas_router.h"
 
 
-#define FAAS_DEPTH_MAX         64
 #define FAAS_ENV_MAX           1024          /* per environment mapping */
 #define FAAS_ENV_TOTAL_MAX     100000        /* in a whole manifest */
-#define FAAS_SCALAR_MAX        (1024 * 1024) /* after substitution */
-#define FAAS_SUBST_TOTAL_MAX   (16 * 1024 * 1024)
-#define FAAS_ARENA_MAX         (128 * 1024 * 1024)
 #define FAAS_HANDLER_MAX       1024
 #define FAAS_PATH_MAX          2048
+#define FAAS_SUBST_TOTAL_MAX   (16 * 1024 * 1024)
 #define FAAS_SECONDS_MAX       86400
-
-#define FAAS_Y_SCALAR          1
-#define FAAS_Y_SEQUENCE        2
-#define FAAS_Y_MAPPING         3
-
-
-typedef struct faas_ynode_s  faas_ynode_t;
-
-struct faas_ynode_s {
-    faas_ynode_t  *next;       /* in a mapping, keys and values alternate */
-    faas_ynode_t  *child;
-    faas_ynode_t  *last;
-    char          *value;      /* a scalar's text, NUL-terminated */
-    size_t         len;
-    size_t         n;          /* children */
-    unsigned       type;
-    unsigned       plain;      /* untagged plain scalar: may be null/bool */
-    unsigned       line;
-    unsigned       column;
-};
-
-
-typedef struct {
-    faas_ynode_t  *node;
-    faas_ynode_t  *key;        /* a mapping's key being read */
-} faas_level_t;
-
-
-typedef struct {
-    const char        *file;
-    faas_error_t      *err;
-    faas_arena_t      *tree;
-    faas_arena_t      *pool;
-    faas_getenv_pt     getenv_fn;
-    void              *getenv_data;
-    size_t             subst_total;
-    size_t             env_total;
-    size_t             path_len;
-    size_t             agg_path;   /* of "functions.NAME.aggregate" */
-    char               path[200];
-    char             **notes;
-    size_t             nnotes;
-} faas_ctx_t;
 
 
 typedef struct {
@@ -96,15 +53,6 @@ typedef struct {
 } faas_manifest_impl_t;
 
 
-/* an aggregate's JSON body, as it is written */
-typedef struct {
-    char              *data;
-    size_t             len;
-    size_t             size;
-    faas_ynode_t      *node;       /* "body", for a message */
-} faas_text_t;
-
-
 typedef struct {
     const char             *key;
     size_t                  order;
@@ -114,10 +62,21 @@ typedef struct {
 } faas_seen_t;
 
 
-static int faas_nomem(faas_ctx_t *ctx, faas_arena_t *a);
+typedef struct {
+    faas_ynode_t  *node;
+    faas_ynode_t  *key;        /* a mapping's key being read */
+} faas_level_t;
 
-static int faas_yaml_read(faas_ctx_t *ctx, const char *text, size_t len,
-    faas_ynode_t **root);
+
+/* an aggregate's JSON body, as it is written */
+typedef struct {
+    char              *data;
+    size_t             len;
+    size_t             size;
+    faas_ynode_t      *node;       /* "body", for a message */
+} faas_text_t;
+
+
 static void faas_yaml_error(faas_ctx_t *ctx, yaml_parser_t *parser,
     const char *text, size_t len);
 static int faas_yaml_scalar(faas_ctx_t *ctx, yaml_event_t *event,
@@ -146,8 +105,6 @@ static int faas_read_functions(faas_ctx_t *ctx, faas_ynode_t *node,
     faas_provider_t *prov, faas_manifest_t *m);
 static int faas_read_function(faas_ctx_t *ctx, faas_ynode_t *node,
     faas_provider_t *prov, faas_function_t *fn);
-static int faas_read_aggregate(faas_ctx_t *ctx, faas_ynode_t *key,
-    faas_ynode_t *node, faas_function_t *fn);
 static int faas_read_agg_calls(faas_ctx_t *ctx, faas_ynode_t *node,
     faas_agg_t *agg);
 static int faas_read_agg_key(faas_ctx_t *ctx, faas_agg_t *agg, int call,
@@ -182,37 +139,10 @@ static int faas_read_env(faas_ctx_t *ctx, faas_ynode_t *node,
     faas_kv_t **env, size_t *nenv);
 static int faas_merge_env(faas_ctx_t *ctx, faas_ynode_t *node,
     faas_provider_t *prov, faas_kv_t *own, size_t nown, faas_function_t *fn);
-static int faas_read_string(faas_ctx_t *ctx, faas_ynode_t *node,
-    char **out);
 static int faas_read_handler(faas_ctx_t *ctx, faas_ynode_t *node,
     char **out);
 static int faas_read_path(faas_ctx_t *ctx, faas_ynode_t *node, char **out);
-static int faas_read_seconds(faas_ctx_t *ctx, faas_ynode_t *node,
-    unsigned *ms);
-static int faas_read_uint(faas_ctx_t *ctx, faas_ynode_t *node,
-    unsigned min, unsigned max, unsigned *out);
 static int faas_check_name(faas_ctx_t *ctx, faas_ynode_t *key);
-
-static int faas_is_null(faas_ynode_t *node);
-static int faas_is_bool(faas_ynode_t *node, int *value);
-static int faas_key_is(faas_ynode_t *key, const char *name);
-static const char *faas_describe(faas_ynode_t *node, char *buf,
-    size_t size);
-static size_t faas_path_push(faas_ctx_t *ctx, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void faas_path_key(faas_ctx_t *ctx, const char *s, size_t len);
-static void faas_ignored(faas_ctx_t *ctx, faas_ynode_t *key,
-    int in_path, const char *why);
-static void faas_path_pop(faas_ctx_t *ctx, size_t len);
-static int faas_fail(faas_ctx_t *ctx, faas_ynode_t *node, const char *fmt,
-    ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 
 static const char *faas_getenv_process(const char *name, void *data);
 static int faas_seen_cmp(const void *one, const void *two);
@@ -636,7 +566,7 @@ faas_getenv_process(const char *name, void *data)
 
 /* YAML into the tree */
 
-static int
+int
 faas_yaml_read(faas_ctx_t *ctx, const char *text, size_t len,
     faas_ynode_t **root)
 {
@@ -1639,7 +1569,7 @@ defaults:
  * theirs gets the place of the node it came from.
  */
 
-static int
+int
 faas_read_aggregate(faas_ctx_t *ctx, faas_ynode_t *key, faas_ynode_t *node,
     faas_function_t *fn)
 {
@@ -2697,7 +2627,7 @@ faas_merge_env(faas_ctx_t *ctx, faas_ynode_t *node, faas_provider_t *prov,
 
 /* values */
 
-static int
+int
 faas_read_string(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
 {
     char  got[FAAS_QUOTE_SIZE];
@@ -2966,7 +2896,7 @@ faas_read_path(faas_ctx_t *ctx, faas_ynode_t *node, char **out)
 
 /* seconds, "30" or "0.5", into milliseconds; fractions of one round up */
 
-static int
+int
 faas_read_seconds(faas_ctx_t *ctx, faas_ynode_t *node, unsigned *ms)
 {
     int          negative, digits, frac_digits, more;
@@ -3056,7 +2986,7 @@ faas_read_seconds(faas_ctx_t *ctx, faas_ynode_t *node, unsigned *ms)
 }
 
 
-static int
+int
 faas_read_uint(faas_ctx_t *ctx, faas_ynode_t *node, unsigned min,
     unsigned max, unsigned *out)
 {
@@ -3135,7 +3065,7 @@ faas_function_name_valid(const char *name, size_t len)
 
 /* YAML 1.2 core schema, which js-yaml follows */
 
-static int
+int
 faas_is_null(faas_ynode_t *node)
 {
     const char  *s;
@@ -3154,7 +3084,7 @@ faas_is_null(faas_ynode_t *node)
 }
 
 
-static int
+int
 faas_is_bool(faas_ynode_t *node, int *value)
 {
     const char  *s;
@@ -3183,7 +3113,7 @@ faas_is_bool(faas_ynode_t *node, int *value)
 }
 
 
-static int
+int
 faas_key_is(faas_ynode_t *key, const char *name)
 {
     size_t  len;
@@ -3194,7 +3124,7 @@ faas_key_is(faas_ynode_t *key, const char *name)
 }
 
 
-static const char *
+const char *
 faas_describe(faas_ynode_t *node, char *buf, size_t size)
 {
     switch (node->type) {
@@ -3218,7 +3148,7 @@ faas_describe(faas_ynode_t *node, char *buf, size_t size)
 
 /* where a value is, "functions.hello.events[0].http", for messages */
 
-static size_t
+size_t
 faas_path_push(faas_ctx_t *ctx, const char *fmt, ...)
 {
     int      n;
@@ -3243,7 +3173,7 @@ faas_path_push(faas_ctx_t *ctx, const char *fmt, ...)
 }
 
 
-static void
+void
 faas_path_key(faas_ctx_t *ctx, const char *s, size_t len)
 {
     char  key[FAAS_QUOTE_SIZE];
@@ -3254,7 +3184,7 @@ faas_path_key(faas_ctx_t *ctx, const char *s, size_t len)
 }
 
 
-static void
+void
 faas_path_pop(faas_ctx_t *ctx, size_t len)
 {
     ctx->path_len = len;
@@ -3268,7 +3198,7 @@ faas_path_pop(faas_ctx_t *ctx, size_t len)
  * the path already ends with the key; "why", when set, is added.
  */
 
-static void
+void
 faas_ignored(faas_ctx_t *ctx, faas_ynode_t *key, int in_path,
     const char *why)
 {
@@ -3313,7 +3243,7 @@ faas_ignored(faas_ctx_t *ctx, faas_ynode_t *key, int in_path,
 }
 
 
-static int
+int
 faas_fail(faas_ctx_t *ctx, faas_ynode_t *node, const char *fmt, ...)
 {
     va_list  args;
@@ -3330,7 +3260,7 @@ faas_fail(faas_ctx_t *ctx, faas_ynode_t *node, const char *fmt, ...)
 }
 
 
-static int
+int
 faas_nomem(faas_ctx_t *ctx, faas_arena_t *a)
 {
     if (a && a->over) {

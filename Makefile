@@ -122,7 +122,7 @@ $(FAASCTL): $(FAASCTL_SRCS) $(FAASCTL_HDRS) $(ENGINE_LIB) $(ENGINE_HDRS)
 runtime:
 	@node --version >/dev/null
 
-$(BUILD)/test/%: engine/test/%.c engine/test/unit.h $(ENGINE_LIB)
+$(BUILD)/test/%: engine/test/%.c $(wildcard engine/test/*.h) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -o $@ $< $(ENGINE_SRCS) $(ENGINE_LIBS)

@@ -18,6 +18,7 @@
 #include "faas_common.h"
 #include "faas_manifest.h"
 #include "faas_release.h"
+#include "faas_release_grammar.h"
 #include "faas_table.h"
 
 
@@ -193,7 +194,6 @@ int faasctl_rollback(faasctl_t *ctl, int argc, char **argv);
 /* faasctl_status.c */
 int faasctl_history(faasctl_t *ctl, int argc, char **argv);
 int faasctl_status(faasctl_t *ctl, int argc, char **argv);
-void faasctl_percent(unsigned bp, char *buf, size_t size);
 
 
 #endif /* FAASCTL_H_INCLUDED */

@@ -79,14 +79,6 @@ struct faasctl_change_s {
 };
 
 
-/* the versions a policy names, each once */
-typedef struct {
-    const char           **names;
-    size_t                 n;
-    size_t                 cap;
-} faasctl_names_t;
-
-
 static int faasctl_change_run(faasctl_t *ctl, faasctl_change_t *c,
     uint64_t *generation);
 static int faasctl_change_build(faasctl_t *ctl, const faas_table_t *current,
@@ -108,16 +100,6 @@ static int faasctl_unchanged(faasctl_t *ctl, const char *function);
 static int faasctl_change_write(faasctl_t *ctl, faasctl_change_t *c,
     uint64_t *generation, int *rc);
 
-static int faasctl_release_args(faasctl_t *ctl, faasctl_change_t *c,
-    faasctl_names_t *names);
-static int faasctl_weights_parse(const char *what, const char *s,
-    cJSON **split, faasctl_names_t *names, FILE *note);
-static int faasctl_percent_parse(const char *s, size_t len, unsigned *bp);
-static int faasctl_rule_parse(const char *s, cJSON **rule,
-    faasctl_names_t *names, FILE *note);
-static int faasctl_sticky_parse(const char *s, cJSON **sticky, FILE *note);
-static int faasctl_names_add(faasctl_names_t *names, const char *name);
-static char *faasctl_trim(const char *s, size_t len);
 static int faasctl_release_apply(faasctl_t *ctl, faasctl_view_t *next,
     faas_table_function_t *f, faasctl_change_t *c);
 static int faasctl_promote_apply(faasctl_t *ctl, faasctl_view_t *next,
@@ -132,13 +114,14 @@ static int faasctl_rollback_apply(faasctl_t *ctl, faasctl_view_t *next,
 int
 faasctl_release(faasctl_t *ctl, int argc, char **argv)
 {
-    int                rc;
-    size_t             i, k;
-    cJSON             *root, *item, *list;
-    uint64_t           g;
-    faasctl_names_t    names;
-    faasctl_record_t  *rec;
-    faasctl_change_t   c;
+    int                   rc;
+    size_t                i, k;
+    cJSON                *root, *item, *list;
+    uint64_t              g;
+    faas_error_t          err;
+    faasctl_record_t     *rec;
+    faasctl_change_t      c;
+    faas_release_args_t   args;
 
     if (argc != 1) {
         faasctl_usage_error(argc ? "release takes one function"
@@ -152,15 +135,39 @@ faasctl_release(faasctl_t *ctl, int argc, char **argv)
     }
 
     memset(&c, 0, sizeof(faasctl_change_t));
-    memset(&names, 0, sizeof(faasctl_names_t));
+    memset(&args, 0, sizeof(faas_release_args_t));
 
     c.function = argv[0];
     c.apply = faasctl_release_apply;
 
-    rc = faasctl_release_args(ctl, &c, &names);
-    if (rc != 0) {
+    /* the engine reads the options; what it says is faasctl's to print */
+
+    if (faas_release_args_parse(&args, ctl->weights, ctl->sticky, ctl->rules,
+                                ctl->nrules, &err)
+        != FAAS_OK)
+    {
+        if (args.syntax) {
+            faasctl_usage_error("%s: %s", err.file, err.msg);
+            rc = 2;
+
+        } else {
+            if (err.file) {
+                faasctl_error("%s: %s", err.file, err.msg);
+
+            } else {
+                faasctl_error("%s", err.msg);
+            }
+
+            rc = 1;
+        }
+
         goto done;
     }
+
+    c.policy = args.policy;
+    c.note = args.note;
+    args.policy = NULL;
+    args.note = NULL;
 
     rc = 1;
 
@@ -173,17 +180,17 @@ faasctl_release(faasctl_t *ctl, int argc, char **argv)
      * not warm can be warmed up; one without a record must be warm.
      */
 
-    c.records = calloc(names.n + 1, sizeof(faasctl_record_t));
-    c.need = calloc(names.n + 1, sizeof(faas_version_t *));
-    c.added = calloc(names.n + 1, sizeof(char *));
+    c.records = calloc(args.nnames + 1, sizeof(faasctl_record_t));
+    c.need = calloc(args.nnames + 1, sizeof(faas_version_t *));
+    c.added = calloc(args.nnames + 1, sizeof(char *));
 
     if (c.records == NULL || c.need == NULL || c.added == NULL) {
         faasctl_error("out of memory");
         goto done;
     }
 
-    for (i = 0; i < names.n; i++) {
-        switch (faasctl_record(ctl, &c, names.names[i], &rec)) {
+    for (i = 0; i < args.nnames; i++) {
+        switch (faasctl_record(ctl, &c, args.names[i], &rec)) {
         case FAAS_OK:
             if (faasctl_need(&c, rec->version) != FAAS_OK) {
                 goto done;
@@ -242,12 +249,7 @@ faasctl_release(faasctl_t *ctl, int argc, char **argv)
 done:
 
     faasctl_change_free(&c);
-
-    for (i = 0; i < names.n; i++) {
-        free((char *) names.names[i]);
-    }
-
-    free(names.names);
+    faas_release_args_free(&args);
 
     return rc;
 }
@@ -865,527 +867,6 @@ faasctl_unchanged(faasctl_t *ctl, const char *function)
     }
 
     return faasctl_json_print(root);
-}
-
-
-/*
- * --weights, --sticky and --rule into the policy's JSON (docs/redis.md,
- * "Release policies"), the note the history keeps, and the versions
- * named.  Returns 0, 1 (an error, said) or 2 (a usage error, said): what
- * the engine judges (names, regexes, CIDRs, versions) is left to it.
- */
-
-static int
-faasctl_release_args(faasctl_t *ctl, faasctl_change_t *c,
-    faasctl_names_t *names)
-{
-    int      rc;
-    char    *note;
-    FILE    *f;
-    size_t   i, len;
-    cJSON   *policy, *rules, *item;
-
-    note = NULL;
-    len = 0;
-
-    f = open_memstream(&note, &len);
-    policy = cJSON_CreateObject();
-    rules = NULL;
-
-    if (f == NULL || policy == NULL) {
-        goto nomem;
-    }
-
-    fputs("release", f);
-
-    if (ctl->weights) {
-        fputc(' ', f);
-
-        rc = faasctl_weights_parse("--weights", ctl->weights, &item, names,
-                                   f);
-        if (rc != 0) {
-            goto failed;
-        }
-
-        cJSON_AddItemToObject(policy, "split", item);
-    }
-
-    if (ctl->sticky) {
-        fputs(" sticky ", f);
-
-        rc = faasctl_sticky_parse(ctl->sticky, &item, f);
-        if (rc != 0) {
-            goto failed;
-        }
-
-        cJSON_AddItemToObject(policy, "sticky", item);
-    }
-
-    if (ctl->nrules) {
-        rules = cJSON_AddArrayToObject(policy, "rules");
-        if (rules == NULL) {
-            goto nomem;
-        }
-    }
-
-    for (i = 0; i < ctl->nrules; i++) {
-        fputs(" rule '", f);
-
-        rc = faasctl_rule_parse(ctl->rules[i], &item, names, f);
-        if (rc != 0) {
-            goto failed;
-        }
-
-        fputc('\'', f);
-
-        cJSON_AddItemToArray(rules, item);
-    }
-
-    if (fclose(f) != 0) {
-        f = NULL;
-        goto nomem;
-    }
-
-    c->policy = policy;
-    c->note = note;
-
-    return 0;
-
-nomem:
-
-    faasctl_error("out of memory");
-    rc = 1;
-
-failed:
-
-    if (f) {
-        fclose(f);
-    }
-
-    free(note);
-    cJSON_Delete(policy);
-
-    return rc;
-}
-
-
-/*
- * "v1=90,v2=10" (a "%" may follow each number) into {"v1": 9000,
- * "v2": 1000}, in basis points; the versions go to "names" and the
- * normalised list ("v1=90%,v2=10%") to "note".
- */
-
-static int
-faasctl_weights_parse(const char *what, const char *s, cJSON **split,
-    faasctl_names_t *names, FILE *note)
-{
-    char         name[FAAS_VERSION_NAME_MAX + 1], pct[16];
-    size_t       len, nlen;
-    unsigned     bp, sum;
-    cJSON       *o, *n;
-    const char  *p, *end, *eq;
-
-    *split = NULL;
-
-    o = cJSON_CreateObject();
-    if (o == NULL) {
-        faasctl_error("out of memory");
-        return 1;
-    }
-
-    sum = 0;
-    p = s;
-
-    for ( ;; ) {
-        end = strchr(p, ',');
-        len = end ? (size_t) (end - p) : strlen(p);
-
-        eq = memchr(p, '=', len);
-        nlen = eq ? (size_t) (eq - p) : 0;
-
-        if (eq == NULL || nlen == 0 || nlen > FAAS_VERSION_NAME_MAX
-            || !faas_version_name_valid(p, nlen)
-            || faasctl_percent_parse(eq + 1, len - nlen - 1, &bp)
-               != FAAS_OK)
-        {
-            faasctl_usage_error("%s \"%s\": expected VERSION=PERCENT,... "
-                                "(\"v1=90,v2=10\", up to two decimals, "
-                                "at most 100)", what, s);
-            cJSON_Delete(o);
-            return 2;
-        }
-
-        memcpy(name, p, nlen);
-        name[nlen] = '\0';
-
-        if (cJSON_GetObjectItemCaseSensitive(o, name)) {
-            faasctl_usage_error("%s \"%s\": version \"%s\" named twice",
-                                what, s, name);
-            cJSON_Delete(o);
-            return 2;
-        }
-
-        n = cJSON_CreateNumber(bp);
-
-        if (n == NULL || faasctl_names_add(names, name) != FAAS_OK) {
-            cJSON_Delete(n);
-            cJSON_Delete(o);
-            faasctl_error("out of memory");
-            return 1;
-        }
-
-        cJSON_AddItemToObject(o, name, n);
-
-        faasctl_percent(bp, pct, sizeof(pct));
-        fprintf(note, "%s%s=%s%%", p == s ? "" : ",", name, pct);
-
-        sum += bp;
-
-        if (end == NULL) {
-            break;
-        }
-
-        p = end + 1;
-    }
-
-    if (sum != FAAS_RELEASE_WHOLE) {
-        faasctl_percent(sum, pct, sizeof(pct));
-        faasctl_error("%s \"%s\": the weights sum to %s%%, not 100%%", what,
-                      s, pct);
-        cJSON_Delete(o);
-        return 1;
-    }
-
-    *split = o;
-
-    return 0;
-}
-
-
-/* "12.34", "7", "0.01", "100%": basis points, at most 10000 */
-
-static int
-faasctl_percent_parse(const char *s, size_t len, unsigned *bp)
-{
-    size_t    i, digits, decimals;
-    unsigned  whole, frac;
-
-    if (len && s[len - 1] == '%') {
-        len--;
-    }
-
-    whole = 0;
-    frac = 0;
-    digits = 0;
-    decimals = 0;
-
-    for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-        whole = whole * 10 + (s[i] - '0');
-
-        if (++digits > 3) {
-            return FAAS_ERROR;
-        }
-    }
-
-    if (digits == 0) {
-        return FAAS_ERROR;
-    }
-
-    if (i < len && s[i] == '.') {
-        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-            frac = frac * 10 + (s[i] - '0');
-
-            if (++decimals > 2) {
-                return FAAS_ERROR;
-            }
-        }
-
-        if (decimals == 0) {
-            return FAAS_ERROR;
-        }
-
-        if (decimals == 1) {
-            frac *= 10;
-        }
-    }
-
-    if (i != len || whole * 100 + frac > FAAS_RELEASE_WHOLE) {
-        return FAAS_ERROR;
-    }
-
-    *bp = whole * 100 + frac;
-
-    return FAAS_OK;
-}
-
-
-/*
- * One rule: "SOURCE:NAME=VALUE -> TARGET" (exact), "SOURCE:NAME~REGEX
- * -> TARGET", "SOURCE:NAME -> TARGET" (present) or "addr:CIDR ->
- * TARGET"; TARGET is a version or a weight list.  The last "->" divides,
- * so that a regex may hold one.
- */
-
-static int
-faasctl_rule_parse(const char *s, cJSON **rule, faasctl_names_t *names,
-    FILE *note)
-{
-    int          rc;
-    char        *lhs, *rhs, *colon, *sep, *value;
-    cJSON       *r, *match, *split;
-    const char  *arrow, *p, *source, *test;
-
-    *rule = NULL;
-
-    lhs = NULL;
-    rhs = NULL;
-    r = NULL;
-    rc = 2;
-
-    arrow = NULL;
-
-    for (p = strstr(s, "->"); p; p = strstr(p + 1, "->")) {
-        arrow = p;
-    }
-
-    if (arrow == NULL) {
-        goto syntax;
-    }
-
-    lhs = faasctl_trim(s, arrow - s);
-    rhs = faasctl_trim(arrow + 2, strlen(arrow + 2));
-
-    if (lhs == NULL || rhs == NULL) {
-        goto nomem;
-    }
-
-    colon = strchr(lhs, ':');
-
-    if (colon == NULL || rhs[0] == '\0') {
-        goto syntax;
-    }
-
-    *colon = '\0';
-    source = lhs;
-    value = colon + 1;
-
-    if (strcmp(source, "header") != 0 && strcmp(source, "cookie") != 0
-        && strcmp(source, "query") != 0 && strcmp(source, "addr") != 0)
-    {
-        faasctl_usage_error("--rule \"%s\": unknown source \"%s\" (header, "
-                            "cookie, query or addr)", s, source);
-        goto failed;
-    }
-
-    r = cJSON_CreateObject();
-    match = cJSON_AddObjectToObject(r, "match");
-
-    if (match == NULL) {
-        goto nomem;
-    }
-
-    fprintf(note, "%s:", source);
-
-    if (strcmp(source, "addr") == 0) {
-        if (value[0] == '\0') {
-            goto syntax;
-        }
-
-        if (cJSON_AddStringToObject(match, "addr", value) == NULL) {
-            goto nomem;
-        }
-
-        fputs(value, note);
-
-    } else {
-        sep = strpbrk(value, "=~");
-
-        if (sep == value || value[0] == '\0') {
-            goto syntax;
-        }
-
-        fputs(value, note);
-
-        test = NULL;
-
-        if (sep) {
-            test = (*sep == '=') ? "equals" : "regex";
-            *sep++ = '\0';
-        }
-
-        if (cJSON_AddStringToObject(match, source, value) == NULL
-            || (test && cJSON_AddStringToObject(match, test, sep) == NULL))
-        {
-            goto nomem;
-        }
-    }
-
-    fputs(" -> ", note);
-
-    if (strchr(rhs, '=')) {
-        rc = faasctl_weights_parse("--rule", rhs, &split, names, note);
-        if (rc != 0) {
-            goto failed;
-        }
-
-        cJSON_AddItemToObject(r, "split", split);
-
-    } else {
-        if (!faas_version_name_valid(rhs, strlen(rhs))) {
-            faasctl_usage_error("--rule \"%s\": invalid version \"%s\"", s,
-                                rhs);
-            goto failed;
-        }
-
-        if (cJSON_AddStringToObject(r, "version", rhs) == NULL
-            || faasctl_names_add(names, rhs) != FAAS_OK)
-        {
-            goto nomem;
-        }
-
-        fputs(rhs, note);
-    }
-
-    free(lhs);
-    free(rhs);
-
-    *rule = r;
-
-    return 0;
-
-syntax:
-
-    faasctl_usage_error("--rule \"%s\": expected SOURCE:NAME=VALUE -> "
-                        "TARGET, SOURCE:NAME~REGEX -> TARGET, SOURCE:NAME "
-                        "-> TARGET or addr:CIDR -> TARGET", s);
-    goto failed;
-
-nomem:
-
-    faasctl_error("out of memory");
-    rc = 1;
-
-failed:
-
-    free(lhs);
-    free(rhs);
-    cJSON_Delete(r);
-
-    return rc;
-}
-
-
-/* "header:NAME", "cookie:NAME", "query:NAME" or "addr" */
-
-static int
-faasctl_sticky_parse(const char *s, cJSON **sticky, FILE *note)
-{
-    size_t       len;
-    cJSON       *o;
-    const char  *colon;
-
-    *sticky = NULL;
-
-    o = cJSON_CreateObject();
-    if (o == NULL) {
-        faasctl_error("out of memory");
-        return 1;
-    }
-
-    colon = strchr(s, ':');
-    len = colon ? (size_t) (colon - s) : strlen(s);
-
-    if (colon == NULL && strcmp(s, "addr") == 0) {
-        if (cJSON_AddTrueToObject(o, "addr") == NULL) {
-            goto nomem;
-        }
-
-    } else if (colon && colon[1] != '\0'
-               && ((len == 6 && strncmp(s, "header", 6) == 0)
-                   || (len == 6 && strncmp(s, "cookie", 6) == 0)
-                   || (len == 5 && strncmp(s, "query", 5) == 0)))
-    {
-        if (cJSON_AddStringToObject(o, len == 5 ? "query"
-                                       : (s[0] == 'h' ? "header" : "cookie"),
-                                    colon + 1)
-            == NULL)
-        {
-            goto nomem;
-        }
-
-    } else {
-        faasctl_usage_error("--sticky \"%s\": expected header:NAME, "
-                            "cookie:NAME, query:NAME or addr", s);
-        cJSON_Delete(o);
-        return 2;
-    }
-
-    fputs(s, note);
-
-    *sticky = o;
-
-    return 0;
-
-nomem:
-
-    faasctl_error("out of memory");
-    cJSON_Delete(o);
-
-    return 1;
-}
-
-
-static int
-faasctl_names_add(faasctl_names_t *names, const char *name)
-{
-    char         *copy;
-    size_t        i, cap;
-    const char  **a;
-
-    for (i = 0; i < names->n; i++) {
-        if (strcmp(names->names[i], name) == 0) {
-            return FAAS_OK;
-        }
-    }
-
-    if (names->n == names->cap) {
-        cap = names->cap ? names->cap * 2 : 8;
-
-        a = realloc(names->names, cap * sizeof(char *));
-        if (a == NULL) {
-            return FAAS_ERROR;
-        }
-
-        names->names = a;
-        names->cap = cap;
-    }
-
-    copy = strdup(name);
-    if (copy == NULL) {
-        return FAAS_ERROR;
-    }
-
-    names->names[names->n++] = copy;
-
-    return FAAS_OK;
-}
-
-
-/* a copy without the spaces around */
-
-static char *
-faasctl_trim(const char *s, size_t len)
-{
-    while (len && (*s == ' ' || *s == '\t')) {
-        s++;
-        len--;
-    }
-
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
-        len--;
-    }
-
-    return strndup(s, len);
 }
 
 

@@ -273,7 +273,7 @@ faasctl_print_split(cJSON *split)
     cJSON  *w;
 
     cJSON_ArrayForEach(w, split) {
-        faasctl_percent((unsigned) w->valuedouble, pct, sizeof(pct));
+        faas_release_percent((unsigned) w->valuedouble, pct, sizeof(pct));
         printf("%s%s=%s%%", w == split->child ? "" : ",", w->string, pct);
     }
 }
@@ -310,23 +310,6 @@ faasctl_print_rule(cJSON *rule)
 
     } else if (cJSON_IsObject(split)) {
         faasctl_print_split(split);
-    }
-}
-
-
-/* 9000 -> "90", 1050 -> "10.5", 1 -> "0.01" */
-
-void
-faasctl_percent(unsigned bp, char *buf, size_t size)
-{
-    if (bp % 100 == 0) {
-        snprintf(buf, size, "%u", bp / 100);
-
-    } else if (bp % 10 == 0) {
-        snprintf(buf, size, "%u.%u", bp / 100, bp % 100 / 10);
-
-    } else {
-        snprintf(buf, size, "%u.%02u", bp / 100, bp % 100);
     }
 }
 

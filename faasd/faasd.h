@@ -271,8 +271,12 @@ size_t faasd_redis_poll_fill(struct pollfd *pfd, size_t max);
 void faasd_redis_poll_handle(struct pollfd *pfd, size_t n);
 void faasd_redis_timers(uint64_t now);
 uint64_t faasd_redis_next_timer(void);
-void faasd_redis_reload(void);
 void faasd_redis_close(void);
+
+/* faasd_redis_sync.c */
+void faasd_redis_reload(void);
+
+/* faasd_redis_beat.c */
 void faasd_redis_failure(const faasd_unit_t *u, const char *why);
 
 

@@ -642,7 +642,7 @@ faasd_redis_fail(const char *fmt, ...)
 
     faasd_redis.epoch++;
     faasd_redis.checking = 0;
-    faasd_redis.fetching = 0;
+    faas_sync_fetched(&faasd_redis.sync);
     faasd_redis.recheck = 0;
 
     if (faasd_redis.up) {

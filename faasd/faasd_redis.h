@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 
 #include "faasd.h"
+#include "faas_sync.h"
 
 
 #define FAASD_REDIS_BACKOFF_MIN_MS   100
@@ -96,10 +97,6 @@ typedef struct {
     unsigned             ever_up:1;
     unsigned             checking:1;    /* a GET P:generation awaited */
     unsigned             recheck:1;     /* an event came meanwhile */
-    unsigned             force:1;       /* SIGHUP: fetch the table again */
-    unsigned             fetching:1;
-    unsigned             applied:1;
-    unsigned             rejected:1;
     unsigned             unset_logged:1;
     unsigned             ep_failed:1;
 
@@ -112,12 +109,7 @@ typedef struct {
     uint64_t             next_check;
     uint64_t             next_beat;
 
-    uint64_t             fetching_gen;
-    uint64_t             applied_gen;
-    uint64_t             rejected_gen;
-    char                 fetching_epoch[FAAS_TABLE_EPOCH_MAX + 1];
-    char                 applied_epoch[FAAS_TABLE_EPOCH_MAX + 1];
-    char                 rejected_epoch[FAAS_TABLE_EPOCH_MAX + 1];
+    faas_sync_t          sync;          /* what is in force, refused... */
 
     faasd_redis_ep_t    *eps;
     size_t               neps;

@@ -28,8 +28,7 @@ faasd_redis_reload(void)
         return;
     }
 
-    faasd_redis.force = 1;
-    faasd_redis.rejected = 0;
+    faas_sync_force(&faasd_redis.sync);
 
     if (faasd_redis.up) {
         faasd_redis_check();
@@ -94,11 +93,12 @@ faasd_redis_generation(redisReply *mget)
         if (!faasd_redis.unset_logged) {
             faasd_redis.unset_logged = 1;
 
-            if (faasd_redis.applied) {
+            if (faasd_redis.sync.applied.set) {
                 faasd_log(FAASD_LOG_WARN, "redis: \"%s\" is not set; "
                           "keeping generation %llu",
                           faasd_redis.key_generation,
-                          (unsigned long long) faasd_redis.applied_gen);
+                          (unsigned long long)
+                              faasd_redis.sync.applied.generation);
             } else {
                 faasd_log(FAASD_LOG_NOTICE, "redis: \"%s\" is not set: no "
                           "table yet", faasd_redis.key_generation);
@@ -137,7 +137,7 @@ faasd_redis_generation(redisReply *mget)
         if (strcmp(why, faasd_redis.gen_why) != 0) {
             faasd_log(FAASD_LOG_ERR, "redis: \"%s\": %s; keeping %s",
                       faasd_redis.key_generation, why,
-                      faasd_redis.applied ? "the table in force"
+                      faasd_redis.sync.applied.set ? "the table in force"
                                           : "no table");
             snprintf(faasd_redis.gen_why, sizeof(faasd_redis.gen_why), "%s",
                      why);
@@ -150,14 +150,7 @@ faasd_redis_generation(redisReply *mget)
 
     /* after Redis lost its data, generations count again: a new epoch */
 
-    if (!faasd_redis.force
-        && ((faasd_redis.applied && g == faasd_redis.applied_gen
-             && strcmp(epoch, faasd_redis.applied_epoch) == 0)
-            || (faasd_redis.rejected && g == faasd_redis.rejected_gen
-                && strcmp(epoch, faasd_redis.rejected_epoch) == 0)
-            || (faasd_redis.fetching && g == faasd_redis.fetching_gen
-                && strcmp(epoch, faasd_redis.fetching_epoch) == 0)))
-    {
+    if (faas_sync_decide(&faasd_redis.sync, g, epoch) == FAAS_SYNC_NONE) {
         goto done;
     }
 
@@ -172,10 +165,7 @@ faasd_redis_generation(redisReply *mget)
         return;
     }
 
-    faasd_redis.force = 0;
-    faasd_redis.fetching = 1;
-    faasd_redis.fetching_gen = g;
-    memcpy(faasd_redis.fetching_epoch, epoch, sizeof(epoch));
+    faas_sync_fetching(&faasd_redis.sync, g, epoch);
 
 done:
 
@@ -191,10 +181,7 @@ done:
 static void
 faasd_redis_reject(uint64_t generation, const char *epoch)
 {
-    faasd_redis.rejected = 1;
-    faasd_redis.rejected_gen = generation;
-    (void) snprintf(faasd_redis.rejected_epoch,
-                    sizeof(faasd_redis.rejected_epoch), "%s", epoch);
+    faas_sync_rejected(&faasd_redis.sync, generation, epoch);
 }
 
 
@@ -213,10 +200,13 @@ faasd_redis_table(uint64_t generation, const char *epoch, redisReply *r)
     faas_table_t   *table;
     faasd_fnset_t   set;
 
-    if (faasd_redis.fetching && faasd_redis.fetching_gen == generation
-        && strcmp(faasd_redis.fetching_epoch, epoch) == 0)
+    /* a reply to an older GET leaves the one on its way awaited */
+
+    if (faasd_redis.sync.fetching.set
+        && faasd_redis.sync.fetching.generation == generation
+        && strcmp(faasd_redis.sync.fetching.epoch, epoch) == 0)
     {
-        faasd_redis.fetching = 0;
+        faas_sync_fetched(&faasd_redis.sync);
     }
 
     if (faasd_cycle.stopping) {
@@ -266,7 +256,8 @@ faasd_redis_table(uint64_t generation, const char *epoch, redisReply *r)
 
     if (msg[0]) {
         faasd_log(FAASD_LOG_ERR, "redis: table rejected, keeping %s: %s",
-                  faasd_redis.applied ? "the one in force" : "none", msg);
+                  faasd_redis.sync.applied.set ? "the one in force" : "none",
+                  msg);
         faasd_redis_reject(generation, epoch);
         return;
     }
@@ -294,9 +285,5 @@ faasd_redis_table(uint64_t generation, const char *epoch, redisReply *r)
               "%zu versions, %zu workers", (unsigned long long) generation,
               key, set.n, nworkers);
 
-    faasd_redis.applied = 1;
-    faasd_redis.applied_gen = generation;
-    (void) snprintf(faasd_redis.applied_epoch,
-                    sizeof(faasd_redis.applied_epoch), "%s", epoch);
-    faasd_redis.rejected = 0;
+    faas_sync_applied(&faasd_redis.sync, generation, epoch);
 }

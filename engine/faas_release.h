@@ -134,4 +134,12 @@ uint64_t faas_release_hash(const char *function, const char *key,
 unsigned faas_release_bucket(uint64_t value);
 
 
+/*
+ * Why a rule's regex is refused before it is compiled (back-references,
+ * stacked repetitions of what can match nothing, too many items once
+ * repetitions are counted out); NULL when it is not.
+ */
+const char *faas_release_regex_check(const char *re, size_t len);
+
+
 #endif /* FAAS_RELEASE_H_INCLUDED */

@@ -57,28 +57,6 @@ static const char     *trace_id;
 static faas_agg_t     *current;       /* of the last run started */
 
 
-/* JSON written with ' for ", to keep the tests readable */
-
-static inline const char *
-json(const char *text)
-{
-    size_t       i;
-    static char  buf[8][4096];
-    static int   next;
-    char        *b;
-
-    b = buf[next++ % 8];
-
-    for (i = 0; text[i] && i < sizeof(buf[0]) - 1; i++) {
-        b[i] = (text[i] == '\'') ? '"' : text[i];
-    }
-
-    b[i] = '\0';
-
-    return b;
-}
-
-
 /*
  * A declaration from lines: "NAME" adds a call, "NAME.KEY=VALUE" sets
  * one of its keys, "KEY=VALUE" one of the aggregation's; then compiled.

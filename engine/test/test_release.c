@@ -40,7 +40,6 @@ typedef struct {
 } req_t;
 
 
-static const char *json(const char *text);
 static faas_release_t *test_parse(const char *text);
 static const char *test_error(const char *text);
 static const char *test_regex_error(const char *re);
@@ -84,28 +83,6 @@ static const char  example[] =
     "],"
     " 'split': {'v1': 9000, 'v2': 1000},"
     " 'sticky': {'cookie': 'uid'}}";
-
-
-/* JSON written with ' for ", to keep the tests readable */
-
-static const char *
-json(const char *text)
-{
-    size_t       i;
-    static char  buf[4][16384];
-    static int   next;
-    char        *b;
-
-    b = buf[next++ % 4];
-
-    for (i = 0; text[i] && i < sizeof(buf[0]) - 1; i++) {
-        b[i] = (text[i] == '\'') ? '"' : text[i];
-    }
-
-    b[i] = '\0';
-
-    return b;
-}
 
 
 static faas_release_t *

@@ -14,17 +14,12 @@
 
 #include "faas_table.h"
 #include "unit.h"
+#include "table_unit.h"
 
 
-#define SRC  "faas:table:12"
-
-
-static const char *json(const char *text);
 static faas_table_t *test_parse(const char *text);
-static const char *test_error(const char *text);
 static void test_release(void);
 static const char *test_verror(const char *text);
-static const char *fn_json(const char *version_fields);
 static void test_minimal(void);
 static void test_full(void);
 static void test_defaults(void);
@@ -38,9 +33,6 @@ static void test_version_record(void);
 static void test_names(void);
 
 
-static faas_error_t  err;
-
-
 /* two functions' routes, as test_routed() expects them to be served */
 
 static const char  routes_json[] =
@@ -51,28 +43,6 @@ static const char  routes_json[] =
     "'users':{'active':'v1','versions':{'v1':{'dir':'/u'}},"
     "  'routes':[{'path':'/api/users/:id',"
     "             'methods':['GET','PUT']}]}}}";
-
-
-/* JSON written with ' for ", to keep the tests readable */
-
-static const char *
-json(const char *text)
-{
-    size_t       i;
-    static char  buf[8][32768];
-    static int   next;
-    char        *b;
-
-    b = buf[next++ % 8];
-
-    for (i = 0; text[i] && i < sizeof(buf[0]) - 1; i++) {
-        b[i] = (text[i] == '\'') ? '"' : text[i];
-    }
-
-    b[i] = '\0';
-
-    return b;
-}
 
 
 static faas_table_t *
@@ -92,31 +62,6 @@ test_parse(const char *text)
     }
 
     return t;
-}
-
-
-static const char *
-test_error(const char *text)
-{
-    faas_table_t  *t;
-    static char    buf[512];
-
-    text = json(text);
-
-    memset(&err, 0, sizeof(err));
-
-    if (faas_table_parse(SRC, text, strlen(text), &t, &err) == FAAS_OK) {
-        faas_table_free(t);
-        return "(parsed)";
-    }
-
-    if (t != NULL) {
-        return "(an error left a table)";
-    }
-
-    faas_error_format(&err, buf, sizeof(buf));
-
-    return buf;
 }
 
 
@@ -145,22 +90,6 @@ test_verror(const char *text)
     }
 
     faas_error_format(&err, buf, sizeof(buf));
-
-    return buf;
-}
-
-
-/* a table of one function "hello" with one version "v1" */
-
-static const char *
-fn_json(const char *version_fields)
-{
-    static char  buf[32768];
-
-    snprintf(buf, sizeof(buf),
-             "{'generation':1,'functions':{'hello':{'active':'v1',"
-             "'versions':{'v1':{'dir':'/srv/hello'%s%s}}}}}",
-             version_fields[0] ? "," : "", version_fields);
 
     return buf;
 }

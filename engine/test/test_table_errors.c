@@ -13,83 +13,14 @@
 
 #include "faas_table.h"
 #include "unit.h"
+#include "table_unit.h"
 
 
-#define SRC  "faas:table:12"
-
-
-static const char *json(const char *text);
-static const char *test_error(const char *text);
-static const char *fn_json(const char *version_fields);
 static void test_json_errors(void);
 static void test_table_errors(void);
 static void test_function_errors(void);
 static void test_version_errors(void);
 static void test_route_errors(void);
-
-
-static faas_error_t  err;
-
-
-/* JSON written with ' for ", to keep the tests readable */
-
-static const char *
-json(const char *text)
-{
-    size_t       i;
-    static char  buf[8][32768];
-    static int   next;
-    char        *b;
-
-    b = buf[next++ % 8];
-
-    for (i = 0; text[i] && i < sizeof(buf[0]) - 1; i++) {
-        b[i] = (text[i] == '\'') ? '"' : text[i];
-    }
-
-    b[i] = '\0';
-
-    return b;
-}
-
-
-static const char *
-test_error(const char *text)
-{
-    faas_table_t  *t;
-    static char    buf[512];
-
-    text = json(text);
-
-    memset(&err, 0, sizeof(err));
-
-    if (faas_table_parse(SRC, text, strlen(text), &t, &err) == FAAS_OK) {
-        faas_table_free(t);
-        return "(parsed)";
-    }
-
-    if (t != NULL) {
-        return "(an error left a table)";
-    }
-
-    faas_error_format(&err, buf, sizeof(buf));
-
-    return buf;
-}
-
-
-static const char *
-fn_json(const char *version_fields)
-{
-    static char  buf[32768];
-
-    snprintf(buf, sizeof(buf),
-             "{'generation':1,'functions':{'hello':{'active':'v1',"
-             "'versions':{'v1':{'dir':'/srv/hello'%s%s}}}}}",
-             version_fields[0] ? "," : "", version_fields);
-
-    return buf;
-}
 
 
 static void

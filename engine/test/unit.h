@@ -81,4 +81,29 @@ unit_done(const char *name)
 }
 
 
+/*
+ * JSON written with ' for ", to keep the tests readable; eight results
+ * may be in use at once
+ */
+
+static inline const char *
+json(const char *text)
+{
+    size_t       i;
+    static char  buf[8][32768];
+    static int   next;
+    char        *b;
+
+    b = buf[next++ % 8];
+
+    for (i = 0; text[i] && i < sizeof(buf[0]) - 1; i++) {
+        b[i] = (text[i] == '\'') ? '"' : text[i];
+    }
+
+    b[i] = '\0';
+
+    return b;
+}
+
+
 #endif /* FAAS_UNIT_H_INCLUDED */
